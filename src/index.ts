@@ -1,0 +1,52 @@
+// layernorm-wasm: LayerNorm as WebAssembly SIMD kernels over memory shared with JS, with a
+// pure-JS fallback that returns the same bits.
+import { Runtime, defaultRuntime, initSync, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
+import type { Tensor } from "./runtime/memory.js";
+
+export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOptions } from "./ops/layerNorm.js";
+export { Tensor } from "./runtime/memory.js";
+export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type Float32Like } from "./runtime/runtime.js";
+export { simdSupported, wasmBytes } from "./runtime/module.js";
+export type { Shape } from "./ops/validate.js";
+
+/**
+ * Initialises the default runtime. Optional: the first call does it synchronously. Use it to
+ * pass a precompiled WebAssembly.Module (strict CSP, workers) or its bytes, pick a backend,
+ * or cap memory. Resolves to the active backend.
+ */
+export async function init(options: Omit<RuntimeOptions, "module"> & { module?: WebAssembly.Module | BufferSource } = {}): Promise<Backend> {
+  const { module, ...rest } = options;
+  const compiled = module === undefined || module instanceof WebAssembly.Module ? module : await WebAssembly.compile(module);
+  return initSync({ ...rest, ...(compiled ? { module: compiled } : {}) }).backend;
+}
+
+/** Synchronous init (see init); returns the active backend. */
+export function initSyncDefault(options?: RuntimeOptions): Backend {
+  return initSync(options).backend;
+}
+export { initSyncDefault as initSync };
+
+/** A separate runtime (own memory, tensors and backend); ops use it via options.runtime or its tensors. */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}
+
+/** Chooses the default runtime's backend; returns the active one. */
+export function setBackend(choice: BackendChoice): Backend {
+  return defaultRuntime().setBackend(choice);
+}
+
+/** The default runtime's active backend ("wasm" or "js"). */
+export function getBackend(): Backend {
+  return defaultRuntime().backend;
+}
+
+/** A zero-filled tensor of `length` float32 elements in the default runtime's memory. */
+export function alloc(length: number): Tensor {
+  return defaultRuntime().alloc(length);
+}
+
+/** A tensor in the default runtime's memory holding a copy of `values`. */
+export function tensor(values: ArrayLike<number>): Tensor {
+  return defaultRuntime().from(values);
+}

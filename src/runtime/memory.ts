@@ -1,0 +1,218 @@
+// Linear memory: the only module that touches memory.buffer. It owns the allocator (first-fit
+// free list with coalescing, 64-byte blocks), memory growth, and the views over the buffer, which
+// are rebuilt here, in one place, whenever growth replaces the ArrayBuffer.
+
+const PAGE = 65536;
+const ALIGN = 64;
+
+/** Thrown by the allocator when linear memory cannot grow. Errors elsewhere are TypeError/RangeError. */
+function outOfMemory(bytes: number, limit: number): RangeError {
+  return new RangeError(`cannot allocate ${bytes} bytes of wasm linear memory (expected total <= ${limit} bytes, the memory's maximum)`);
+}
+
+interface Block { start: number; end: number; internal: boolean }
+
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  /** Current buffer and a Float32Array/Uint8Array over all of it; refreshed by refresh() only. */
+  buffer!: ArrayBuffer;
+  f32!: Float32Array;
+  u8!: Uint8Array;
+  readonly maxBytes: number;
+  /** Free ranges sorted by start; live blocks sorted by start. */
+  private free: Block[] = [];
+  private live: Block[] = [];
+  private top: number;
+  /** Largest number of bytes ever in use (live blocks), for soak reports. */
+  highWater = 0;
+  inUse = 0;
+
+  constructor(memory: WebAssembly.Memory, base: number, maxBytes: number) {
+    this.memory = memory;
+    this.maxBytes = maxBytes;
+    this.top = alignUp(base);
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer as ArrayBuffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.u8 = new Uint8Array(this.buffer);
+  }
+
+  /** True when `buf` is this memory's current buffer. */
+  owns(buf: ArrayBufferLike): boolean {
+    return buf === this.buffer;
+  }
+
+  /** Allocates `bytes` (rounded up to 64), growing memory if needed. Throws RangeError when it cannot. */
+  alloc(bytes: number, internal = false): number {
+    const size = Math.max(ALIGN, alignUp(bytes));
+    const free = this.free;
+    let ptr = -1;
+    for (let i = 0; i < free.length; i++) {
+      const f = free[i]!;
+      if (f.end - f.start >= size) {
+        ptr = f.start;
+        f.start += size;
+        if (f.start === f.end) free.splice(i, 1);
+        break;
+      }
+    }
+    if (ptr < 0) ptr = this.carve(size);
+    insertSorted(this.live, { start: ptr, end: ptr + size, internal });
+    this.inUse += size;
+    if (this.inUse > this.highWater) this.highWater = this.inUse;
+    return ptr;
+  }
+
+  /** Takes `size` bytes from the top of the heap, growing memory; a free block ending at the top is reused. */
+  private carve(size: number): number {
+    let start = this.top;
+    const last = this.free[this.free.length - 1];
+    if (last && last.end === this.top) {
+      start = last.start;
+      this.free.pop();
+    }
+    const end = start + size;
+    if (end > this.buffer.byteLength) {
+      if (end > this.maxBytes) {
+        if (start !== this.top) this.free.push({ start, end: this.top, internal: false });
+        throw outOfMemory(size, this.maxBytes);
+      }
+      const have = this.buffer.byteLength / PAGE;
+      const want = Math.min(Math.max(Math.ceil(end / PAGE), have * 2), this.maxBytes / PAGE);
+      try {
+        this.memory.grow(want - have);
+      } catch {
+        if (start !== this.top) this.free.push({ start, end: this.top, internal: false });
+        throw outOfMemory(size, this.buffer.byteLength);
+      }
+      this.refresh();
+    }
+    this.top = Math.max(this.top, end);
+    return start;
+  }
+
+  /** Returns a block to the free list, merging neighbours. */
+  release(ptr: number): void {
+    const i = findBlock(this.live, ptr);
+    const blk = this.live[i];
+    if (!blk || blk.start !== ptr) throw new RangeError(`no live block starts at ${ptr}`);
+    this.live.splice(i, 1);
+    this.inUse -= blk.end - blk.start;
+    const free = this.free;
+    let j = 0;
+    while (j < free.length && free[j]!.start < blk.start) j++;
+    const prev = free[j - 1], next = free[j];
+    if (prev && prev.end === blk.start) {
+      prev.end = blk.end;
+      if (next && next.start === prev.end) { prev.end = next.end; free.splice(j, 1); }
+    } else if (next && next.start === blk.end) {
+      next.start = blk.start;
+    } else {
+      free.splice(j, 0, { start: blk.start, end: blk.end, internal: false });
+    }
+    // Give the trailing free block back to the top so later large requests can reuse it.
+    const last = free[free.length - 1];
+    if (last && last.end === this.top) { this.top = last.start; free.pop(); }
+  }
+
+  /** True when [ptr, ptr+bytes) lies inside one live block handed to a user. */
+  isLiveUserRange(ptr: number, bytes: number): boolean {
+    const blk = this.live[findBlock(this.live, ptr)];
+    return !!blk && !blk.internal && blk.start <= ptr && ptr + bytes <= blk.end;
+  }
+
+  /** Bytes the memory currently has (pages * 64 KiB). */
+  get byteLength(): number {
+    return this.buffer.byteLength;
+  }
+
+  /** Number of live blocks and of free ranges (for fragmentation checks). */
+  stats(): { live: number; freeRanges: number; inUse: number; highWater: number; heapTop: number; memoryBytes: number } {
+    return { live: this.live.length, freeRanges: this.free.length, inUse: this.inUse, highWater: this.highWater, heapTop: this.top, memoryBytes: this.byteLength };
+  }
+}
+
+function alignUp(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+/** Index of the last block with start <= ptr (or -1). */
+function findBlock(blocks: Block[], ptr: number): number {
+  let lo = 0, hi = blocks.length - 1, ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (blocks[mid]!.start <= ptr) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return ans;
+}
+
+function insertSorted(blocks: Block[], b: Block): void {
+  const i = findBlock(blocks, b.start) + 1;
+  blocks.splice(i, 0, b);
+}
+
+/**
+ * A Float32Array-sized block of wasm linear memory. Calls on tensors copy nothing. `data` is a
+ * view over the memory's current buffer: read it again after any call that may allocate (memory
+ * growth replaces the buffer, and an old view then has length 0).
+ */
+export class Tensor {
+  /** Byte offset of the first element in linear memory. */
+  readonly byteOffset: number;
+  /** Number of float32 elements. */
+  readonly length: number;
+  /** @internal */
+  readonly arena: Arena;
+  private view: Float32Array;
+  private released = false;
+
+  /** @internal use Runtime.alloc / alloc() */
+  constructor(arena: Arena, length: number) {
+    this.arena = arena;
+    this.length = length;
+    this.byteOffset = arena.alloc(length * 4);
+    this.view = new Float32Array(arena.buffer, this.byteOffset, length);
+  }
+
+  /** The tensor's elements, as a view over current linear memory (zero-copy). */
+  get data(): Float32Array {
+    if (this.released) throw new TypeError("tensor was freed (expected a live tensor, got a freed one)");
+    if (this.view.buffer !== this.arena.buffer) this.view = new Float32Array(this.arena.buffer, this.byteOffset, this.length);
+    return this.view;
+  }
+
+  /** True once free() has been called. */
+  get freed(): boolean {
+    return this.released;
+  }
+
+  /** Returns the memory to the allocator. Using the tensor afterwards, or freeing it twice, throws. */
+  free(): void {
+    if (this.released) throw new TypeError("tensor freed twice (expected a live tensor, got a freed one)");
+    this.released = true;
+    this.arena.release(this.byteOffset);
+  }
+}
+
+/**
+ * Stand-in for WebAssembly.Memory where WebAssembly itself is missing: growth copies into a new
+ * ArrayBuffer and detaches the old one, so stale views fail the same way as with wasm memory.
+ */
+export class PlainMemory {
+  buffer: ArrayBuffer;
+  constructor(pages: number) {
+    this.buffer = new ArrayBuffer(pages * PAGE);
+  }
+  grow(pages: number): number {
+    const old = this.buffer;
+    const next = new ArrayBuffer(old.byteLength + pages * PAGE);
+    new Uint8Array(next).set(new Uint8Array(old));
+    this.buffer = next;
+    structuredClone(old, { transfer: [old] });
+    return old.byteLength / PAGE;
+  }
+}
+export { PAGE };

@@ -1,0 +1,56 @@
+// Loading the kernels: the .wasm bytes are inlined at build time (no URL to fetch, so Node,
+// browsers and bundlers all work), compiled synchronously once, and shared by every runtime.
+import { wasmBase64 } from "./kernels.generated.js";
+
+/** The exports of build/layernorm.wasm. */
+export interface Kernels {
+  heapBase(): number;
+  /** Test hook: f64 (mean, variance) of each row, to check fallback/lanes.ts bit for bit. */
+  moments(x: number, rows: number, cols: number, out: number): void;
+  layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
+}
+
+let bytes: Uint8Array | undefined;
+let compiled: WebAssembly.Module | undefined;
+let simd: boolean | undefined;
+
+/** The kernel module's bytes (decoded once). */
+export function wasmBytes(): Uint8Array {
+  if (!bytes) {
+    const s = atob(wasmBase64);
+    bytes = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  }
+  return bytes;
+}
+
+/** True when this engine can run the SIMD kernels (checked once, by validating the module itself). */
+export function simdSupported(): boolean {
+  if (simd === undefined) {
+    simd = typeof WebAssembly === "object" && WebAssembly.validate(wasmBytes() as BufferSource);
+  }
+  return simd;
+}
+
+/** The compiled kernel module: the one passed in by the caller, else compiled from the inlined bytes. */
+export function kernelModule(given?: WebAssembly.Module): WebAssembly.Module {
+  if (given) {
+    if (!(given instanceof WebAssembly.Module)) throw new TypeError(`module: expected a WebAssembly.Module, got ${describe(given)}`);
+    return given;
+  }
+  compiled ??= new WebAssembly.Module(wasmBytes() as BufferSource);
+  return compiled;
+}
+
+/** Short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "undefined";
+  if (typeof v === "object" || typeof v === "function") {
+    const name = (v as object).constructor?.name ?? "object";
+    const len = (v as { length?: unknown }).length;
+    return typeof len === "number" ? `${name}(${len})` : name;
+  }
+  if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v)}`;
+  return `${typeof v} ${String(v)}`;
+}

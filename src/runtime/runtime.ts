@@ -1,0 +1,322 @@
+// A runtime = one linear memory (with its allocator and tensors) + the kernels instantiated on it
+// + the active backend. Ops find their runtime here, turn their arguments into pointers, and
+// stage plain (JS-heap) arrays through a bounded scratch area in row chunks.
+import { Arena, PAGE, PlainMemory, Tensor } from "./memory.js";
+import { describe, kernelModule, simdSupported, type Kernels } from "./module.js";
+
+export type Backend = "wasm" | "js";
+export type BackendChoice = Backend | "auto";
+/** A float32 tensor argument: a plain Float32Array (copied through wasm memory) or a Tensor (zero-copy). */
+export type Float32Like = Float32Array | Tensor;
+
+export interface RuntimeOptions {
+  /** "auto" (default): wasm SIMD where the engine supports it, else the JS fallback. */
+  backend?: BackendChoice;
+  /** A precompiled kernel module (strict-CSP pages, workers, workerd). Default: compiled from inlined bytes. */
+  module?: WebAssembly.Module;
+  /** Upper bound on linear memory in bytes (rounded down to 64 KiB pages). Default: 4 GiB. */
+  maxMemoryBytes?: number;
+}
+
+const MAX_BYTES = 65536 * PAGE;
+/** Staged (copied) row data per chunk: small enough to stay in L2 between copy-in and copy-out. */
+const CHUNK_BYTES = 128 * 1024;
+
+let runtimeCount = 0;
+/** Every runtime's current buffer -> runtime, to recognise views over a runtime's memory. */
+const byBuffer = new WeakMap<ArrayBufferLike, Runtime>();
+const byArena = new WeakMap<Arena, Runtime>();
+
+export class Runtime {
+  readonly arena: Arena;
+  /** The wasm kernels, or null when WebAssembly SIMD is unavailable. */
+  readonly kernels: Kernels | null;
+  private active: Backend;
+  readonly stager: Stager;
+  /** @internal scratch block for staged arguments */
+  scratchPtr = 0;
+  scratchBytes = 0;
+
+  constructor(options: RuntimeOptions = {}) {
+    const { backend = "auto", module, maxMemoryBytes } = options;
+    if (backend !== "auto" && backend !== "wasm" && backend !== "js") {
+      throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
+    }
+    let maxBytes = MAX_BYTES;
+    if (maxMemoryBytes !== undefined) {
+      if (typeof maxMemoryBytes !== "number" || !(maxMemoryBytes >= 2 * PAGE) || maxMemoryBytes > MAX_BYTES) {
+        throw new RangeError(`maxMemoryBytes: expected a number from ${2 * PAGE} to ${MAX_BYTES}, got ${describe(maxMemoryBytes)}`);
+      }
+      maxBytes = Math.floor(maxMemoryBytes / PAGE) * PAGE;
+    }
+    const wasm = module !== undefined || (backend !== "js" && simdSupported());
+    if (backend === "wasm" && !wasm) throw new Error("backend \"wasm\" requested, but this engine cannot run WebAssembly SIMD");
+    let memory: WebAssembly.Memory;
+    let base = 64;
+    if (typeof WebAssembly === "object") {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: maxBytes / PAGE });
+    } else {
+      memory = new PlainMemory(1) as unknown as WebAssembly.Memory;
+    }
+    if (wasm) {
+      const instance = new WebAssembly.Instance(kernelModule(module), { env: { memory } });
+      this.kernels = instance.exports as unknown as Kernels;
+      base = Math.max(base, this.kernels.heapBase());
+    } else {
+      this.kernels = null;
+    }
+    this.arena = new Arena(memory, base, maxBytes);
+    this.active = backend === "js" || !wasm ? "js" : "wasm";
+    this.stager = new Stager(this);
+    byArena.set(this.arena, this);
+    runtimeCount++;
+    this.track();
+  }
+
+  /** The backend ops use now. */
+  get backend(): Backend {
+    return this.active;
+  }
+
+  /** Switches backend; "auto" picks wasm when available. Tensors stay valid: both backends share the memory. */
+  setBackend(choice: BackendChoice): Backend {
+    if (choice === "auto") this.active = this.kernels ? "wasm" : "js";
+    else if (choice === "js") this.active = "js";
+    else if (choice === "wasm") {
+      if (!this.kernels) throw new Error("backend \"wasm\" requested, but this engine cannot run WebAssembly SIMD");
+      this.active = "wasm";
+    } else throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(choice)}`);
+    return this.active;
+  }
+
+  /** A new zero-filled tensor of `length` float32 elements in this runtime's memory. */
+  alloc(length: number): Tensor {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`tensor length: expected a non-negative integer, got ${describe(length)}`);
+    if (length * 4 > this.arena.maxBytes) throw new RangeError(`tensor length: expected at most ${this.arena.maxBytes / 4} elements (the memory limit), got ${length}`);
+    const t = new Tensor(this.arena, length);
+    this.track();
+    t.data.fill(0);
+    return t;
+  }
+
+  /** A tensor holding a copy of `values`. */
+  from(values: ArrayLike<number>): Tensor {
+    const t = this.alloc(values.length);
+    t.data.set(values);
+    return t;
+  }
+
+  /** Memory accounting: live blocks, free ranges, bytes in use, high-water mark, memory size. */
+  memoryStats(): ReturnType<Arena["stats"]> {
+    return this.arena.stats();
+  }
+
+  /** @internal after anything that may grow memory, remember the new buffer. */
+  track(): void {
+    byBuffer.set(this.arena.buffer, this);
+  }
+
+  /**
+   * @internal Pointer of an argument living in this memory (Tensor, or a view over the buffer),
+   * or -1 for a plain array that must be staged. Validation has already rejected foreign ones.
+   */
+  ptr(a: Float32Like): number {
+    if (a instanceof Tensor) return a.byteOffset;
+    return this.arena.owns(a.buffer) ? a.byteOffset : -1;
+  }
+
+  /** @internal a Float32Array over the argument's elements (Tensor.data or the array itself). */
+  view(a: Float32Like): Float32Array;
+  view(a: Float32Like | null): Float32Array | null;
+  view(a: Float32Like | null): Float32Array | null {
+    return a === null ? null : a instanceof Tensor ? a.data : a;
+  }
+
+  /** @internal the scratch block, at least `bytes` long (reallocated, never shrunk). */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchBytes) this.arena.release(this.scratchPtr);
+      this.scratchBytes = 0;
+      this.scratchPtr = this.arena.alloc(bytes, true);
+      this.scratchBytes = bytes;
+      this.track();
+    }
+    return this.scratchPtr;
+  }
+}
+
+/** The runtime a tensor or view belongs to, if any. */
+export function runtimeOf(a: unknown): Runtime | undefined {
+  if (a instanceof Tensor) return byArena.get(a.arena);
+  if (a instanceof Float32Array && runtimeCount) return byBuffer.get(a.buffer);
+  return undefined;
+}
+
+let defaultRt: Runtime | undefined;
+
+/** The default runtime, created on first use (synchronous: the module is small). */
+export function defaultRuntime(): Runtime {
+  return (defaultRt ??= new Runtime());
+}
+
+/**
+ * Initialises the default runtime with options (a precompiled module, a backend, a memory cap).
+ * Optional: the first call initialises implicitly. Throws if the default runtime already exists
+ * and options were given, since its tensors would otherwise be orphaned.
+ */
+export function initSync(options?: RuntimeOptions): Runtime {
+  if (defaultRt) {
+    if (options && (options.module || options.maxMemoryBytes !== undefined)) {
+      throw new Error("init: the default runtime already exists (call init before the first op, or use createRuntime())");
+    }
+    if (options?.backend) defaultRt.setBackend(options.backend);
+    return defaultRt;
+  }
+  defaultRt = new Runtime(options);
+  return defaultRt;
+}
+
+/** Row chunks of staged arguments: the only place that copies between JS arrays and wasm memory. */
+const enum Kind { RowIn, RowOut, Whole }
+const MAX_SLOTS = 12;
+
+export class Stager {
+  /** Pointers for the current chunk, by slot. 0 means "absent". */
+  readonly p = new Int32Array(MAX_SLOTS);
+  private readonly rt: Runtime;
+  private readonly args: (Float32Like | null)[] = new Array(MAX_SLOTS).fill(null);
+  private readonly width = new Int32Array(MAX_SLOTS);
+  private readonly kind = new Int8Array(MAX_SLOTS);
+  private readonly base = new Float64Array(MAX_SLOTS); // direct pointer, or -1 when staged
+  private readonly alias = new Int8Array(MAX_SLOTS); // slot whose scratch an in-place output shares, or -1
+  private readonly off = new Float64Array(MAX_SLOTS); // scratch offset of staged slots
+  private n = 0;
+  private rows = 0;
+  private r0 = 0;
+  private chunk = 0;
+  private staged = false;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  begin(rows: number): this {
+    this.n = 0;
+    this.rows = rows;
+    this.staged = false;
+    return this;
+  }
+
+  /** Input with `width` floats per row. */
+  rowIn(a: Float32Like | null, width: number): this {
+    return this.slot(a, width, Kind.RowIn);
+  }
+  /** Output with `width` floats per row; the same array as an earlier input means in place. */
+  rowOut(a: Float32Like | null, width: number): this {
+    return this.slot(a, width, Kind.RowOut);
+  }
+  /** Input read whole by every row (weight, bias). */
+  whole(a: Float32Like | null): this {
+    return this.slot(a, 0, Kind.Whole);
+  }
+
+  private slot(a: Float32Like | null, width: number, kind: Kind): this {
+    const i = this.n++;
+    this.args[i] = a;
+    this.width[i] = width;
+    this.kind[i] = kind;
+    this.alias[i] = -1;
+    const ptr = a === null ? 0 : this.rt.ptr(a);
+    this.base[i] = ptr;
+    if (ptr < 0) {
+      this.staged = true;
+      if (kind === Kind.RowOut) {
+        for (let j = 0; j < i; j++) {
+          const b = this.args[j];
+          if (this.kind[j] === Kind.RowIn && b instanceof Float32Array && sameStart(b, a as Float32Array)) this.alias[i] = j;
+        }
+      }
+    }
+    return this;
+  }
+
+  /** Sets p for the first chunk and returns its row count (0 when there are no rows). */
+  first(): number {
+    if (this.rows === 0) return 0;
+    if (!this.staged) {
+      for (let i = 0; i < this.n; i++) this.p[i] = this.base[i]!;
+      this.chunk = this.rows;
+      this.r0 = 0;
+      return this.rows;
+    }
+    let rowBytes = 0, wholeBytes = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.base[i]! >= 0 || this.alias[i]! >= 0) continue;
+      if (this.kind[i] === Kind.Whole) wholeBytes += align64(this.args[i]!.length * 4);
+      else rowBytes += this.width[i]! * 4;
+    }
+    const chunkRows = Math.max(1, Math.min(this.rows, Math.floor(CHUNK_BYTES / Math.max(rowBytes, 1))));
+    let need = wholeBytes;
+    for (let i = 0; i < this.n; i++) {
+      if (this.base[i]! < 0 && this.alias[i]! < 0 && this.kind[i] !== Kind.Whole) need += align64(chunkRows * this.width[i]! * 4);
+    }
+    let at = this.rt.scratch(need);
+    const f32 = this.rt.arena.f32;
+    for (let i = 0; i < this.n; i++) {
+      if (this.base[i]! >= 0) continue;
+      const a = this.alias[i]!;
+      if (a >= 0) { this.off[i] = this.off[a]!; continue; }
+      this.off[i] = at;
+      if (this.kind[i] === Kind.Whole) {
+        const src = this.args[i] as Float32Array;
+        f32.set(src, at >> 2);
+        at += align64(src.length * 4);
+      } else at += align64(chunkRows * this.width[i]! * 4);
+    }
+    this.chunk = chunkRows;
+    this.r0 = 0;
+    return this.load();
+  }
+
+  /** Copies the finished chunk's outputs back, then prepares the next chunk; 0 when done. */
+  next(): number {
+    if (!this.staged) return 0;
+    const n = Math.min(this.chunk, this.rows - this.r0);
+    const f32 = this.rt.arena.f32;
+    for (let i = 0; i < this.n; i++) {
+      if (this.kind[i] !== Kind.RowOut || this.base[i]! >= 0) continue;
+      const w = this.width[i]!, at = this.off[i]! >> 2;
+      (this.args[i] as Float32Array).set(f32.subarray(at, at + n * w), this.r0 * w);
+    }
+    this.r0 += n;
+    if (this.r0 >= this.rows) return 0;
+    return this.load();
+  }
+
+  private load(): number {
+    const n = Math.min(this.chunk, this.rows - this.r0);
+    const f32 = this.rt.arena.f32;
+    for (let i = 0; i < this.n; i++) {
+      const w = this.width[i]!;
+      const b = this.base[i]!;
+      if (b >= 0) {
+        this.p[i] = b === 0 || this.kind[i] === Kind.Whole ? b : b + this.r0 * w * 4;
+        continue;
+      }
+      this.p[i] = this.off[i]!;
+      if (this.kind[i] === Kind.RowIn) {
+        const src = this.args[i] as Float32Array;
+        f32.set(src.subarray(this.r0 * w, (this.r0 + n) * w), this.off[i]! >> 2);
+      }
+    }
+    return n;
+  }
+}
+
+function align64(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+function sameStart(a: Float32Array, b: Float32Array): boolean {
+  return a === b || (a.buffer === b.buffer && a.byteOffset === b.byteOffset);
+}

@@ -1,0 +1,72 @@
+// Deterministic test data: a seeded RNG and the row generators (normal and adversarial).
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function gaussian(r: () => number): () => number {
+  return () => {
+    let u = 0;
+    while (u === 0) u = r();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+  };
+}
+
+export function normal(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const g = gaussian(rng(seed));
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = offset + scale * g();
+  return a;
+}
+
+/** Adversarial row kinds: each fills one row of `cols` values. */
+export const rowKinds: Record<string, (row: Float32Array, g: () => number, r: () => number) => void> = {
+  normal: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); },
+  constant: (row, g) => row.fill(Math.fround(g() * 100)),
+  zeros: (row) => row.fill(0),
+  negZeros: (row) => row.fill(-0),
+  offset40000: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = 40000 + 1e-3 * g(); },
+  offset1e6: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = 1e6 + g(); },
+  negOffset: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = -123456.7 + 0.01 * g(); },
+  denormal: (row, _g, r) => { for (let i = 0; i < row.length; i++) row[i] = (r() - 0.5) * 2e-40; },
+  denormalMixed: (row, g, r) => { for (let i = 0; i < row.length; i++) row[i] = r() < 0.5 ? (r() - 0.5) * 1e-42 : g() * 1e-38; },
+  near1e18: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = 1e18 * (1 + 1e-3 * g()); },
+  huge1e18: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = 1e18 * g(); },
+  tiny: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = 1e-20 * g(); },
+  outlierFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = 1e6; },
+  outlierLast: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length - 1] = -3e5; },
+  alternating: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = i % 2 ? 1e10 * g() : 1e-10 * g(); },
+  nanFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = NaN; },
+  nanMiddle: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length >> 1] = NaN; },
+  nanLast: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length - 1] = NaN; },
+  posInf: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[(row.length * 2) / 3 | 0] = Infinity; },
+  negInfFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = -Infinity; },
+  bothInf: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = Infinity; row[row.length - 1] = -Infinity; },
+  allInf: (row) => row.fill(Infinity),
+};
+
+/** rows x cols, row r of kind kinds[r % kinds.length]. */
+export function fillRows(rows: number, cols: number, kinds: readonly string[], seed: number): Float32Array {
+  const r = rng(seed);
+  const g = gaussian(r);
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) rowKinds[kinds[i % kinds.length]!]!(out.subarray(i * cols, (i + 1) * cols), g, r);
+  return out;
+}
+
+/** Index of the first element whose bits differ (NaNs of any payload count as equal), or -1. */
+export function firstBitDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < a.length; i++) {
+    if (ua[i] !== ub[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
+  }
+  return -1;
+}
