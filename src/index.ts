@@ -1,6 +1,6 @@
 // layernorm-wasm: LayerNorm as WebAssembly SIMD kernels over memory shared with JS, with a
 // pure-JS fallback that returns the same bits.
-import { Runtime, defaultRuntime, initSync, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
+import { Runtime, defaultRuntime, initSync as initDefault, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
 import type { Tensor } from "./runtime/memory.js";
 
 export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOptions } from "./ops/layerNorm.js";
@@ -17,14 +17,13 @@ export type { Shape } from "./ops/validate.js";
 export async function init(options: Omit<RuntimeOptions, "module"> & { module?: WebAssembly.Module | BufferSource } = {}): Promise<Backend> {
   const { module, ...rest } = options;
   const compiled = module === undefined || module instanceof WebAssembly.Module ? module : await WebAssembly.compile(module);
-  return initSync({ ...rest, ...(compiled ? { module: compiled } : {}) }).backend;
+  return initDefault({ ...rest, ...(compiled ? { module: compiled } : {}) }).backend;
 }
 
 /** Synchronous init (see init); returns the active backend. */
-export function initSyncDefault(options?: RuntimeOptions): Backend {
-  return initSync(options).backend;
+export function initSync(options?: RuntimeOptions): Backend {
+  return initDefault(options).backend;
 }
-export { initSyncDefault as initSync };
 
 /** A separate runtime (own memory, tensors and backend); ops use it via options.runtime or its tensors. */
 export function createRuntime(options?: RuntimeOptions): Runtime {

@@ -32,7 +32,7 @@ export function layerNorm(x: Tensor, normalizedShape: Shape, options?: LayerNorm
 export function layerNorm(x: Float32Array, normalizedShape: Shape, options?: LayerNormOptions): Float32Array;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options?: LayerNormOptions): Float32Like;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options: LayerNormOptions = {}): Float32Like {
-  const rt = options.runtime ?? runtimeOf(x) ?? defaultRuntime();
+  const rt = options.runtime ?? runtimeOf(x) ?? runtimeOf(options.out) ?? runtimeOf(options.weight) ?? runtimeOf(options.bias) ?? defaultRuntime();
   const cols = shapeSize(normalizedShape);
   const n = checkArray(rt, "x", x);
   if (n % cols !== 0) throw new RangeError(`x length: expected a multiple of ${cols} (product of normalizedShape), got ${n}`);

@@ -1,0 +1,123 @@
+// Bad input: the right error class, a message naming what was expected and what arrived, nothing
+// written to any output, no input changed, and the library still works afterwards.
+import { describe, expect, it } from "vitest";
+import { createRuntime, layerNorm, LayerNorm, type Runtime } from "../src/index.js";
+import { normal } from "./data.js";
+
+const D = 4, ROWS = 3;
+
+interface Case {
+  name: string;
+  error: typeof TypeError | typeof RangeError;
+  message: RegExp;
+  /** Builds arguments in `rt`; returns the call and the arrays that must stay untouched. */
+  make(rt: Runtime): { call(): unknown; watch: Float32Array[] };
+}
+
+/** Fresh arguments; outputs prefilled with a sentinel. */
+function args(rt: Runtime) {
+  const x = normal(ROWS * D, 1), weight = normal(D, 2), bias = normal(D, 3);
+  const out = new Float32Array(ROWS * D).fill(7), mean = new Float32Array(ROWS).fill(7), invStdDev = new Float32Array(ROWS).fill(7);
+  const base = { weight, bias, out, mean, invStdDev, runtime: rt };
+  return { x, weight, bias, out, mean, invStdDev, base, all: [x, weight, bias, out, mean, invStdDev] };
+}
+
+const cases: Case[] = [
+  { name: "x is a plain array", error: TypeError, message: /x: expected a Float32Array or Tensor, got Array\(12\)/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm([...a.x] as never, D, a.base), watch: a.all }; } },
+  { name: "x is a Float64Array", error: TypeError, message: /x: expected a Float32Array or Tensor, got Float64Array\(12\)/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(Float64Array.from(a.x) as never, D, a.base), watch: a.all }; } },
+  { name: "x is undefined", error: TypeError, message: /x: expected a Float32Array or Tensor, got undefined/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(undefined as never, D, a.base), watch: a.all }; } },
+  { name: "x length not a multiple of D", error: RangeError, message: /x length: expected a multiple of 5 .*got 12/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, 5, { runtime: rt, out: a.out }), watch: a.all }; } },
+  { name: "normalizedShape empty", error: RangeError, message: /normalizedShape: expected at least one dimension, got an empty array/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, [], a.base), watch: a.all }; } },
+  { name: "normalizedShape non-integer", error: RangeError, message: /normalizedShape: expected a positive integer, got number 2.5/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, 2.5, a.base), watch: a.all }; } },
+  { name: "normalizedShape zero", error: RangeError, message: /normalizedShape: expected a positive integer, got number 0/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, 0, a.base), watch: a.all }; } },
+  { name: "normalizedShape with a zero dim", error: RangeError, message: /normalizedShape\[1\]: expected a positive integer, got number 0/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, [2, 0], a.base), watch: a.all }; } },
+  { name: "normalizedShape NaN", error: RangeError, message: /normalizedShape: expected a positive integer, got number NaN/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, NaN, a.base), watch: a.all }; } },
+  { name: "normalizedShape a string", error: TypeError, message: /normalizedShape: expected a positive integer or an array of them, got string "4"/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, "4" as never, a.base), watch: a.all }; } },
+  { name: "normalizedShape product too large", error: RangeError, message: /normalizedShape: expected a product of at most 2147483647 elements, got 4294967296/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, [65536, 65536], a.base), watch: a.all }; } },
+  { name: "weight of the wrong length", error: RangeError, message: /weight length: expected 4 \(product of normalizedShape\), got 5/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, weight: normal(5, 9) }), watch: a.all }; } },
+  { name: "bias of the wrong length", error: RangeError, message: /bias length: expected 4 \(product of normalizedShape\), got 3/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, bias: normal(3, 9) }), watch: a.all }; } },
+  { name: "weight a plain array", error: TypeError, message: /weight: expected a Float32Array or Tensor, got Array\(4\)/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, weight: [1, 1, 1, 1] as never }), watch: a.all }; } },
+  { name: "eps negative", error: RangeError, message: /eps: expected a finite number >= 0, got number -1/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: -1 }), watch: a.all }; } },
+  { name: "eps NaN", error: RangeError, message: /eps: expected a finite number >= 0, got number NaN/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: NaN }), watch: a.all }; } },
+  { name: "eps infinite", error: RangeError, message: /eps: expected a finite number >= 0, got number Infinity/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: Infinity }), watch: a.all }; } },
+  { name: "eps a string", error: RangeError, message: /eps: expected a finite number >= 0, got string "1e-5"/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: "1e-5" as never }), watch: a.all }; } },
+  { name: "out of the wrong length", error: RangeError, message: /out length: expected 12 \(x length\), got 11/,
+    make: (rt) => { const a = args(rt); const out = new Float32Array(11).fill(7); return { call: () => layerNorm(a.x, D, { ...a.base, out }), watch: [...a.all, out] }; } },
+  { name: "mean of the wrong length", error: RangeError, message: /mean length: expected 3 \(rows of x\), got 4/,
+    make: (rt) => { const a = args(rt); const mean = new Float32Array(4).fill(7); return { call: () => layerNorm(a.x, D, { ...a.base, mean }), watch: [...a.all, mean] }; } },
+  { name: "invStdDev of the wrong length", error: RangeError, message: /invStdDev length: expected 3 \(rows of x\), got 2/,
+    make: (rt) => { const a = args(rt); const v = new Float32Array(2).fill(7); return { call: () => layerNorm(a.x, D, { ...a.base, invStdDev: v }), watch: [...a.all, v] }; } },
+  { name: "out aliasing weight", error: RangeError, message: /out: expected memory separate from weight, got the same memory/,
+    make: (rt) => { const w = normal(D, 4), x = normal(D, 5); return { call: () => layerNorm(x, D, { weight: w, out: w, runtime: rt }), watch: [w, x] }; } },
+  { name: "out overlapping bias", error: RangeError, message: /out: expected memory separate from bias, got an overlapping array/,
+    make: (rt) => { const buf = new Float32Array(20).fill(7), x = normal(D * 2, 5); return { call: () => layerNorm(x, D, { bias: buf.subarray(0, D), out: buf.subarray(2, 2 + 2 * D), runtime: rt }), watch: [buf, x] }; } },
+  { name: "out partly overlapping x", error: RangeError, message: /out: expected memory separate from x \(or exactly the same array, for in place\), got an overlapping array/,
+    make: (rt) => { const buf = normal(ROWS * D + D, 6); return { call: () => layerNorm(buf.subarray(0, ROWS * D), D, { out: buf.subarray(D), runtime: rt }), watch: [buf] }; } },
+  { name: "mean aliasing invStdDev", error: RangeError, message: /invStdDev: expected memory separate from mean, got the same memory/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, invStdDev: a.mean }), watch: a.all }; } },
+  { name: "mean overlapping x", error: RangeError, message: /mean: expected memory separate from x, got an overlapping array/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, mean: a.x.subarray(0, ROWS) }), watch: a.all }; } },
+  { name: "freed tensor as x", error: TypeError, message: /x: expected a live tensor, got a freed one/,
+    make: (rt) => { const a = args(rt); const t = rt.from(a.x); t.free(); return { call: () => layerNorm(t, D, a.base), watch: a.all }; } },
+  { name: "freed tensor as out", error: TypeError, message: /out: expected a live tensor, got a freed one/,
+    make: (rt) => { const a = args(rt); const t = rt.alloc(ROWS * D); t.free(); return { call: () => layerNorm(a.x, D, { ...a.base, out: t }), watch: a.all }; } },
+  { name: "tensor from another runtime", error: TypeError, message: /weight: expected a tensor of this runtime, got one from another runtime/,
+    make: (rt) => { const a = args(rt); const other = createRuntime({ backend: rt.backend }); const w = other.from(a.weight); return { call: () => layerNorm(a.x, D, { ...a.base, weight: w }), watch: a.all }; } },
+  { name: "view over another runtime's memory", error: TypeError, message: /bias: expected an array of this runtime, got a view over another runtime's memory/,
+    make: (rt) => { const a = args(rt); const other = createRuntime({ backend: rt.backend }); const b = other.from(a.bias); return { call: () => layerNorm(a.x, D, { ...a.base, bias: b.data }), watch: a.all }; } },
+  { name: "detached Float32Array", error: TypeError, message: /x: expected a Float32Array over live memory, got one whose ArrayBuffer is detached/,
+    make: (rt) => { const a = args(rt); const x = a.x.slice(); structuredClone(x.buffer, { transfer: [x.buffer] }); return { call: () => layerNorm(x, D, a.base), watch: a.all.slice(1) }; } },
+  { name: "stale view after memory growth", error: TypeError, message: /x: expected a Float32Array over live memory, got one whose ArrayBuffer is detached \(wasm memory grew\? read tensor.data again\)/,
+    make: (rt) => { const a = args(rt); const t = rt.from(a.x); const stale = t.data; const big = rt.alloc(4 << 20); big.free(); return { call: () => layerNorm(stale, D, { ...a.base, runtime: undefined }), watch: a.all }; } },
+  { name: "view over freed wasm memory", error: RangeError, message: /x: expected a view inside a live tensor, got a view over free or internal wasm memory/,
+    make: (rt) => { const a = args(rt); const keep = rt.alloc(1); const t = rt.from(a.x); const v = t.data; t.free(); return { call: () => layerNorm(v, D, a.base), watch: a.all.slice(1).concat(keep.data) }; } },
+];
+
+for (const backend of ["wasm", "js"] as const) {
+  describe(`errors (${backend} backend)`, () => {
+    const rt = createRuntime({ backend });
+    it.each(cases)("$name", (c) => {
+      const { call, watch } = c.make(rt);
+      const before = watch.map((a) => a.slice());
+      let thrown: unknown;
+      try { call(); } catch (e) { thrown = e; }
+      expect(thrown, "expected a throw").toBeInstanceOf(c.error);
+      expect((thrown as Error).message).toMatch(c.message);
+      for (const [i, a] of watch.entries()) expect(Array.from(a), `argument ${i} changed`).toEqual(Array.from(before[i]!));
+      // still works afterwards
+      const x = normal(2 * D, 11);
+      const y = layerNorm(x, D, { runtime: rt });
+      expect(Number.isFinite(y[0]!)).toBe(true);
+    });
+  });
+}
+
+describe("LayerNorm module errors", () => {
+  it("rejects bad construction and parameters, and use after dispose", () => {
+    expect(() => new LayerNorm(0)).toThrow(RangeError);
+    expect(() => new LayerNorm(4, { eps: -1 })).toThrow(/eps: expected a finite number >= 0, got number -1/);
+    const ln = new LayerNorm(4, { bias: false });
+    expect(() => { ln.bias = new Float32Array(4); }).toThrow(/bias: this LayerNorm has no bias/);
+    expect(() => { ln.weight = new Float32Array(3); }).toThrow(/weight length: expected 4 \(product of normalizedShape\), got 3/);
+    ln.dispose();
+    expect(() => ln.forward(new Float32Array(4))).toThrow(/LayerNorm: expected a live module, got one that was disposed/);
+  });
+});
