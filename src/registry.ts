@@ -2,7 +2,7 @@
 // is added here once: its public call, its float64 reference, and the shape of its arguments.
 import { layerNorm } from "./ops/layerNorm.js";
 import { layerNormReference } from "./reference/layerNorm.js";
-import type { Runtime } from "./runtime/runtime.js";
+import type { Float32Like, Runtime } from "./runtime/runtime.js";
 
 /** "row": rows x cols; "feature": cols; "rowStat": one per row. */
 export type Role = "row" | "feature" | "rowStat";
@@ -12,8 +12,10 @@ export interface ArgSpec {
   /** May be omitted (null) in a call. */
   optional?: boolean;
 }
-/** Arguments by name; absent optional ones are null. Arrays may be Float32Array or Tensor-backed views. */
-export type Args = Record<string, Float32Array | null>;
+/** Arguments by name; absent optional ones are null. Tensors or views over wasm memory are zero-copy. */
+export type Args = Record<string, Float32Like | null>;
+/** Plain-array arguments (references and baselines read them directly). */
+export type PlainArgs = Record<string, Float32Array | null>;
 export type RefArgs = Record<string, Float64Array | Float32Array | null>;
 
 export interface OpEntry {
@@ -27,7 +29,7 @@ export interface OpEntry {
   /** Runs the public API. `eps` is the op's eps/epsilon. */
   call(rt: Runtime, cols: number, a: Args, eps: number, outs: Args): void;
   /** Float64 reference (or, into Float32Arrays, the naive JS baseline for benchmarks). */
-  reference(cols: number, a: Args, eps: number, outs: RefArgs): void;
+  reference(cols: number, a: PlainArgs, eps: number, outs: RefArgs): void;
 }
 
 export const ops: readonly OpEntry[] = [

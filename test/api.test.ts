@@ -69,7 +69,7 @@ for (const backend of ["wasm", "js"] as const) {
       expect(firstBitDifference(ln.forward(x), layerNorm(x, 6, { runtime }))).toBe(-1);
       const w = normal(6, 8), b = normal(6, 9);
       ln.weight = w;
-      ln.bias.set(b);
+      ln.bias!.set(b);
       const expected = layerNorm(x, 6, { weight: w, bias: b, runtime });
       expect(firstBitDifference(ln.forward(x), expected)).toBe(-1);
       const inPlace = x.slice();

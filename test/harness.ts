@@ -1,7 +1,7 @@
 // Runs any registry op the same way on every backend and argument kind, so the equivalence and
 // accuracy tests are written once for all ops.
 import { createRuntime, type Runtime, type Tensor } from "../src/index.js";
-import type { Args, ArgSpec, OpEntry, RefArgs } from "../src/registry.js";
+import type { Args, ArgSpec, OpEntry, PlainArgs, RefArgs } from "../src/registry.js";
 import { normal } from "./data.js";
 
 /** js: JS fallback; copy: wasm with plain arrays (staged in chunks); tensor: wasm, all args in wasm memory. */
@@ -39,8 +39,8 @@ function size(a: ArgSpec, rows: number, cols: number): number {
 }
 
 /** Inputs for one call: row inputs from `rowData` (the first) or N(0,1); feature inputs N(0,1)-ish. */
-export function makeInputs(op: OpEntry, rows: number, cols: number, rowData: Float32Array, v: Variant, seed: number): Args {
-  const a: Args = {};
+export function makeInputs(op: OpEntry, rows: number, cols: number, rowData: Float32Array, v: Variant, seed: number): PlainArgs {
+  const a: PlainArgs = {};
   let k = 0;
   for (const spec of op.inputs) {
     if (spec.optional && !v.present.has(spec.name)) { a[spec.name] = null; continue; }
@@ -51,7 +51,7 @@ export function makeInputs(op: OpEntry, rows: number, cols: number, rowData: Flo
 }
 
 /** Calls the op in `mode`; returns copies of the outputs. */
-export function run(op: OpEntry, mode: Mode, cols: number, inputs: Args, v: Variant, eps: number): Record<string, Float32Array> {
+export function run(op: OpEntry, mode: Mode, cols: number, inputs: PlainArgs, v: Variant, eps: number): Record<string, Float32Array> {
   const rt = runtimeFor(mode);
   const rows = (inputs[op.inputs[0]!.name]!.length / cols) | 0;
   // Plain arrays for js/copy; for tensor mode, tensors first and views only after all allocations.
@@ -83,7 +83,7 @@ export function run(op: OpEntry, mode: Mode, cols: number, inputs: Args, v: Vari
 }
 
 /** Float64 reference outputs. */
-export function reference(op: OpEntry, cols: number, inputs: Args, v: Variant, eps: number): Record<string, Float64Array> {
+export function reference(op: OpEntry, cols: number, inputs: PlainArgs, v: Variant, eps: number): Record<string, Float64Array> {
   const rows = (inputs[op.inputs[0]!.name]!.length / cols) | 0;
   const outs: RefArgs = {};
   for (const spec of op.outputs) {

@@ -2,8 +2,8 @@
 // (axis = -len(normalizedShape), stash_type float32 outputs Mean and InvStdDev).
 import { layerNormJs } from "../fallback/layerNorm.js";
 import { Tensor } from "../runtime/memory.js";
-import { defaultRuntime, runtimeOf, type Float32Like, type Runtime } from "../runtime/runtime.js";
-import { checkArray, checkEps, checkLength, checkSeparate, shapeSize, type Shape } from "./validate.js";
+import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
+import { checkEps, checkLength, shapeSize, type Shape } from "./validate.js";
 
 export interface LayerNormOptions {
   /** Per-feature scale (length D); absent means 1. */
@@ -32,49 +32,41 @@ export function layerNorm(x: Tensor, normalizedShape: Shape, options?: LayerNorm
 export function layerNorm(x: Float32Array, normalizedShape: Shape, options?: LayerNormOptions): Float32Array;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options?: LayerNormOptions): Float32Like;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options: LayerNormOptions = {}): Float32Like {
-  const rt = options.runtime ?? runtimeOf(x) ?? runtimeOf(options.out) ?? runtimeOf(options.weight) ?? runtimeOf(options.bias) ?? defaultRuntime();
+  const { weight = null, bias = null, mean = null, invStdDev = null, eps: epsIn } = options;
+  let out = options.out;
+  const rt = resolveRuntime(options.runtime, x, out, weight, bias);
   const cols = shapeSize(normalizedShape);
-  const n = checkArray(rt, "x", x);
+  const eps = epsIn === undefined ? 1e-5 : checkEps(epsIn);
+  const A = rt.check.reset(rt);
+  const ix = A.input("x", x);
+  const n = x.length;
   if (n % cols !== 0) throw new RangeError(`x length: expected a multiple of ${cols} (product of normalizedShape), got ${n}`);
   const rows = n / cols;
-  const { weight = null, bias = null, mean = null, invStdDev = null } = options;
-  const eps = options.eps === undefined ? 1e-5 : checkEps(options.eps);
-  if (weight !== null) checkLength("weight", checkArray(rt, "weight", weight), cols, "product of normalizedShape");
-  if (bias !== null) checkLength("bias", checkArray(rt, "bias", bias), cols, "product of normalizedShape");
-  if (mean !== null) checkLength("mean", checkArray(rt, "mean", mean), rows, "rows of x");
-  if (invStdDev !== null) checkLength("invStdDev", checkArray(rt, "invStdDev", invStdDev), rows, "rows of x");
-  let out = options.out;
-  if (out !== undefined) {
-    checkLength("out", checkArray(rt, "out", out), n, "x length");
-    checkSeparate(rt, "out", out, "weight", weight);
-    checkSeparate(rt, "out", out, "bias", bias);
-    checkSeparate(rt, "out", out, "x", x, true);
-  }
-  if (mean) checkRowStat(rt, "mean", mean, x, weight, bias, out ?? null);
-  if (invStdDev) checkRowStat(rt, "invStdDev", invStdDev, x, weight, bias, out ?? null, mean);
+  const iw = A.optional("weight", weight, cols, "product of normalizedShape");
+  const ib = A.optional("bias", bias, cols, "product of normalizedShape");
+  const io = A.output("out", out, n, "x length", ix);
+  const im = A.output("mean", mean, rows, "rows of x");
+  const ir = A.output("invStdDev", invStdDev, rows, "rows of x");
+  A.checkAliasing();
 
-  out ??= x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
+  if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
   if (rt.backend === "js") {
     layerNormJs(rt.view(x), rt.view(weight), rt.view(bias), rt.view(out), rt.view(mean), rt.view(invStdDev), rows, cols, eps);
     return out;
   }
+  // Zero-copy when every argument lives in wasm memory. Pointers stay valid if the allocation
+  // above grew memory (only views are replaced).
+  const px = A.ptr(ix), pw = A.ptr(iw), pb = A.ptr(ib), pm = A.ptr(im), pr = A.ptr(ir);
+  const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
   const k = rt.kernels!;
+  if (px >= 0 && py >= 0 && pm >= 0 && pr >= 0 && pw >= 0 && pb >= 0) {
+    if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
+    return out;
+  }
   const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(mean, 1).rowOut(invStdDev, 1).whole(weight).whole(bias);
   const p = s.p;
   for (let m = s.first(); m > 0; m = s.next()) k.layerNorm(p[0]!, p[4]!, p[5]!, p[1]!, p[2]!, p[3]!, m, cols, eps);
   return out;
-}
-
-/** A per-row statistics output shares memory with no other argument. */
-function checkRowStat(
-  rt: Runtime, name: string, o: Float32Like, x: Float32Like, w: Float32Like | null, b: Float32Like | null,
-  out: Float32Like | null, mean: Float32Like | null = null,
-): void {
-  checkSeparate(rt, name, o, "x", x);
-  checkSeparate(rt, name, o, "weight", w);
-  checkSeparate(rt, name, o, "bias", b);
-  checkSeparate(rt, name, o, "out", out);
-  checkSeparate(rt, name, o, "mean", mean);
 }
 
 export interface LayerNormModuleOptions {

@@ -12,6 +12,18 @@ function outOfMemory(bytes: number, limit: number): RangeError {
 
 interface Block { start: number; end: number; internal: boolean }
 
+/** Current buffer of every arena -> arena, to recognise views over some runtime's memory. */
+const arenas = new WeakMap<ArrayBufferLike, Arena>();
+let count = 0;
+/** The arena whose current memory is `buf`, if any. */
+export function arenaOf(buf: ArrayBufferLike): Arena | undefined {
+  return arenas.get(buf);
+}
+/** Number of arenas ever created (views can only be foreign when there is more than one). */
+export function arenaCount(): number {
+  return count;
+}
+
 export class Arena {
   readonly memory: WebAssembly.Memory;
   /** Current buffer and a Float32Array/Uint8Array over all of it; refreshed by refresh() only. */
@@ -27,10 +39,15 @@ export class Arena {
   highWater = 0;
   inUse = 0;
 
-  constructor(memory: WebAssembly.Memory, base: number, maxBytes: number) {
+  /** The runtime that owns this memory (opaque here). */
+  readonly owner: unknown;
+
+  constructor(memory: WebAssembly.Memory, base: number, maxBytes: number, owner: unknown) {
     this.memory = memory;
+    this.owner = owner;
     this.maxBytes = maxBytes;
     this.top = alignUp(base);
+    count++;
     this.refresh();
   }
 
@@ -38,6 +55,7 @@ export class Arena {
     this.buffer = this.memory.buffer as ArrayBuffer;
     this.f32 = new Float32Array(this.buffer);
     this.u8 = new Uint8Array(this.buffer);
+    arenas.set(this.buffer, this);
   }
 
   /** True when `buf` is this memory's current buffer. */

@@ -1,8 +1,9 @@
 // A runtime = one linear memory (with its allocator and tensors) + the kernels instantiated on it
 // + the active backend. Ops find their runtime here, turn their arguments into pointers, and
 // stage plain (JS-heap) arrays through a bounded scratch area in row chunks.
-import { Arena, PAGE, PlainMemory, Tensor } from "./memory.js";
+import { Arena, arenaCount, arenaOf, PAGE, PlainMemory, Tensor } from "./memory.js";
 import { describe, kernelModule, simdSupported, type Kernels } from "./module.js";
+import { ArgCheck } from "./args.js";
 
 export type Backend = "wasm" | "js";
 export type BackendChoice = Backend | "auto";
@@ -22,10 +23,6 @@ const MAX_BYTES = 65536 * PAGE;
 /** Staged (copied) row data per chunk: small enough to stay in L2 between copy-in and copy-out. */
 const CHUNK_BYTES = 128 * 1024;
 
-let runtimeCount = 0;
-/** Every runtime's current buffer -> runtime, to recognise views over a runtime's memory. */
-const byBuffer = new WeakMap<ArrayBufferLike, Runtime>();
-const byArena = new WeakMap<Arena, Runtime>();
 
 export class Runtime {
   readonly arena: Arena;
@@ -33,6 +30,8 @@ export class Runtime {
   readonly kernels: Kernels | null;
   private active: Backend;
   readonly stager: Stager;
+  /** @internal per-call argument validation table */
+  readonly check = new ArgCheck();
   /** @internal scratch block for staged arguments */
   scratchPtr = 0;
   scratchBytes = 0;
@@ -65,12 +64,9 @@ export class Runtime {
     } else {
       this.kernels = null;
     }
-    this.arena = new Arena(memory, base, maxBytes);
+    this.arena = new Arena(memory, base, maxBytes, this);
     this.active = backend === "js" || !wasm ? "js" : "wasm";
     this.stager = new Stager(this);
-    byArena.set(this.arena, this);
-    runtimeCount++;
-    this.track();
   }
 
   /** The backend ops use now. */
@@ -94,7 +90,6 @@ export class Runtime {
     if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`tensor length: expected a non-negative integer, got ${describe(length)}`);
     if (length * 4 > this.arena.maxBytes) throw new RangeError(`tensor length: expected at most ${this.arena.maxBytes / 4} elements (the memory limit), got ${length}`);
     const t = new Tensor(this.arena, length);
-    this.track();
     t.data.fill(0);
     return t;
   }
@@ -111,18 +106,14 @@ export class Runtime {
     return this.arena.stats();
   }
 
-  /** @internal after anything that may grow memory, remember the new buffer. */
-  track(): void {
-    byBuffer.set(this.arena.buffer, this);
-  }
-
   /**
    * @internal Pointer of an argument living in this memory (Tensor, or a view over the buffer),
    * or -1 for a plain array that must be staged. Validation has already rejected foreign ones.
    */
-  ptr(a: Float32Like): number {
+  ptr(a: Float32Like | null): number {
+    if (a === null) return 0;
     if (a instanceof Tensor) return a.byteOffset;
-    return this.arena.owns(a.buffer) ? a.byteOffset : -1;
+    return a.buffer === this.arena.buffer ? a.byteOffset : -1;
   }
 
   /** @internal a Float32Array over the argument's elements (Tensor.data or the array itself). */
@@ -139,17 +130,34 @@ export class Runtime {
       this.scratchBytes = 0;
       this.scratchPtr = this.arena.alloc(bytes, true);
       this.scratchBytes = bytes;
-      this.track();
     }
     return this.scratchPtr;
   }
 }
 
-/** The runtime a tensor or view belongs to, if any. */
+/** The runtime a tensor or a view over wasm memory belongs to, if any. */
 export function runtimeOf(a: unknown): Runtime | undefined {
-  if (a instanceof Tensor) return byArena.get(a.arena);
-  if (a instanceof Float32Array && runtimeCount) return byBuffer.get(a.buffer);
+  if (a instanceof Tensor) return a.arena.owner as Runtime;
+  if (a instanceof Float32Array) return arenaOf(a.buffer)?.owner as Runtime | undefined;
   return undefined;
+}
+
+/**
+ * The runtime a call runs in: the one given, else that of the first tensor (or view over wasm
+ * memory) among the arguments, else the default runtime.
+ */
+export function resolveRuntime(given: Runtime | undefined, a: unknown, b?: unknown, c?: unknown, d?: unknown): Runtime {
+  if (given !== undefined) {
+    if (!(given instanceof Runtime)) throw new TypeError(`runtime: expected a Runtime, got ${describe(given)}`);
+    return given;
+  }
+  if (a instanceof Tensor) return a.arena.owner as Runtime;
+  if (b instanceof Tensor) return b.arena.owner as Runtime;
+  if (c instanceof Tensor) return c.arena.owner as Runtime;
+  if (d instanceof Tensor) return d.arena.owner as Runtime;
+  // Plain arrays may still be views over some runtime's memory, unless the default one is all there is.
+  if (arenaCount() > (defaultRt ? 1 : 0)) return runtimeOf(a) ?? runtimeOf(b) ?? runtimeOf(c) ?? runtimeOf(d) ?? defaultRuntime();
+  return defaultRuntime();
 }
 
 let defaultRt: Runtime | undefined;
@@ -226,7 +234,7 @@ export class Stager {
     this.width[i] = width;
     this.kind[i] = kind;
     this.alias[i] = -1;
-    const ptr = a === null ? 0 : this.rt.ptr(a);
+    const ptr = this.rt.ptr(a);
     this.base[i] = ptr;
     if (ptr < 0) {
       this.staged = true;
