@@ -16,6 +16,8 @@ export function layerNorm(
   x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize,
   rows: i32, cols: i32, eps: f64,
 ): void {
+  // Checked in the debug build only (release builds use noAssert); the wrapper validates first.
+  assert(rows >= 0 && cols > 0 && !((x | y | w | b | mean | rstd) & 3), "layerNorm: bad sizes or unaligned pointer");
   if (w) {
     if (b) rowsLoop(x, w, b, y, mean, rstd, rows, cols, eps, true, true);
     else rowsLoop(x, w, b, y, mean, rstd, rows, cols, eps, true, false);

@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: environment line, interleaved timing with tinybench, tables.
 import { cpus, platform, release } from "node:os";
 import { Bench } from "tinybench";
-import { wasmBytes } from "../src/index.js";
+import { wasmBytes } from "../dist/index.js";
 
 export interface Shape { rows: number; cols: number }
 export const parseShape = (s: string): Shape => {

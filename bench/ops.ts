@@ -1,8 +1,10 @@
 // `npm run bench`: every op in the registry, on wasm with zero-copy tensors, wasm with plain
 // Float32Arrays (copied in and out), the JS fallback and a naive JS loop, side by side.
 // Usage: tsx bench/ops.ts [--full] [--shapes 1x64,512x768] [--ops layerNorm]
-import { createRuntime, type Tensor } from "../src/index.js";
-import { ops, type Args, type OpEntry, type PlainArgs } from "../src/registry.js";
+// The library is imported from dist/ (built by tsc): the same source transformed on the fly by
+// tsx/esbuild measured 2-3x slower per call, which would misstate the overhead users see.
+import { createRuntime, type Tensor } from "../dist/index.js";
+import { ops, type Args, type OpEntry, type PlainArgs } from "../dist/registry.js";
 import { normal } from "../test/data.js";
 import { environment, fmt, label, measure, parseShape, table, type Shape, type Task } from "./lib.js";
 

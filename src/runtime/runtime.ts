@@ -17,6 +17,12 @@ export interface RuntimeOptions {
   module?: WebAssembly.Module;
   /** Upper bound on linear memory in bytes (rounded down to 64 KiB pages). Default: 4 GiB. */
   maxMemoryBytes?: number;
+  /**
+   * Advanced: instantiates the kernel module on the runtime's memory (which the module imports as
+   * env.memory). The tests use it to load the debug build through @assemblyscript/loader, which
+   * supplies env.abort and turns assertion failures into readable errors.
+   */
+  instantiate?: (module: WebAssembly.Module, imports: { env: { memory: WebAssembly.Memory } }) => WebAssembly.Exports;
 }
 
 const MAX_BYTES = 65536 * PAGE;
@@ -37,7 +43,7 @@ export class Runtime {
   scratchBytes = 0;
 
   constructor(options: RuntimeOptions = {}) {
-    const { backend = "auto", module, maxMemoryBytes } = options;
+    const { backend = "auto", module, maxMemoryBytes, instantiate } = options;
     if (backend !== "auto" && backend !== "wasm" && backend !== "js") {
       throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
     }
@@ -58,8 +64,9 @@ export class Runtime {
       memory = new PlainMemory(1) as unknown as WebAssembly.Memory;
     }
     if (wasm) {
-      const instance = new WebAssembly.Instance(kernelModule(module), { env: { memory } });
-      this.kernels = instance.exports as unknown as Kernels;
+      const imports = { env: { memory } };
+      const exports = instantiate ? instantiate(kernelModule(module), imports) : new WebAssembly.Instance(kernelModule(module), imports).exports;
+      this.kernels = exports as unknown as Kernels;
       base = Math.max(base, this.kernels.heapBase());
     } else {
       this.kernels = null;
