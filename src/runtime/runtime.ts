@@ -22,7 +22,7 @@ export interface RuntimeOptions {
    * env.memory). The tests use it to load the debug build through @assemblyscript/loader, which
    * supplies env.abort and turns assertion failures into readable errors.
    */
-  instantiate?: (module: WebAssembly.Module, imports: { env: { memory: WebAssembly.Memory } }) => WebAssembly.Exports;
+  instantiate?: (module: WebAssembly.Module, imports: { env: { memory: WebAssembly.Memory } }) => object;
 }
 
 const MAX_BYTES = 65536 * PAGE;
