@@ -1,12 +1,12 @@
 // JS twins of assembly/lanes.ts. The arithmetic is plain f64, in exactly the kernel's order:
 // eight lanes (element i -> lane i % 8), combined ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)),
-// then the tail in order. Any change here must be mirrored there, and vice versa.
+// then the tail in order, then scaled by invD = 1/D. Any change here must be mirrored there, and vice versa.
 
 /** Results of the last rowMoments call. */
 export const moments = { mean: 0, variance: 0 };
 
-/** Mean and biased variance of x[o .. o+d) (d > 0), bitwise equal to the wasm kernel's. */
-export function rowMoments(x: Float32Array, o: number, d: number): void {
+/** Mean and biased variance of x[o .. o+d) (d > 0, invD = 1/d), bitwise equal to the wasm kernel's. */
+export function rowMoments(x: Float32Array, o: number, d: number, invD: number): void {
   const K = x[o]!;
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
   let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
@@ -26,8 +26,8 @@ export function rowMoments(x: Float32Array, o: number, d: number): void {
     s += t;
     q += t * t;
   }
-  const m = s / d;
-  let v = q / d - m * m;
+  const m = s * invD;
+  let v = q * invD - m * m;
   if (v < 0) v = 0;
   moments.mean = K + m;
   moments.variance = v;

@@ -9,8 +9,9 @@ export function layerNormJs(
   mean: Float32Array | null, rstd: Float32Array | null,
   rows: number, cols: number, eps: number,
 ): void {
+  const invD = 1 / cols;
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    rowMoments(x, o, cols);
+    rowMoments(x, o, cols, invD);
     const m = moments.mean;
     const mhi = fr(m), mlo = fr(m - mhi);
     const rr = fr(1 / Math.sqrt(moments.variance + eps));
