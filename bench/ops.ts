@@ -59,7 +59,7 @@ for (const op of ops.filter((o) => !only || only.includes(o.name))) {
     const cells = tasks.map((k) => `${fmt(t.get(k.name)! / n)} (${fmt(naive / t.get(k.name)!, 1)}x)`);
     rows.push([label(s), ...cells, fmt(t.get("wasm zero-copy")! / 1000, 3)]);
     for (const x of tensors) x.free();
-    process.stdout.write(`  ${op.name} ${label(s)} done\r`);
+    process.stderr.write(`  ${op.name} ${label(s)} done\n`);
   }
   console.log(`### ${op.name}\n`);
   console.log(table(["shape", "wasm zero-copy", "wasm copying", "JS fallback", "naive JS", "zero-copy us/call"], rows));
