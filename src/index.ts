@@ -1,23 +1,24 @@
 // layernorm-wasm: LayerNorm as WebAssembly SIMD kernels over memory shared with JS, with a
 // pure-JS fallback that returns the same bits.
-import { Runtime, defaultRuntime, initSync as initDefault, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
+import { Runtime, defaultRuntime, initAsync, initSync as initDefault, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
 import type { Tensor } from "./runtime/memory.js";
 
 export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOptions } from "./ops/layerNorm.js";
 export { Tensor } from "./runtime/memory.js";
 export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type Float32Like } from "./runtime/runtime.js";
 export { simdSupported, wasmBytes } from "./runtime/module.js";
+export { sharedMemoryVariant, threadsSupported } from "./runtime/pool.js";
 export type { Shape } from "./ops/validate.js";
 
 /**
  * Initialises the default runtime. Optional: the first call does it synchronously. Use it to
- * pass a precompiled WebAssembly.Module (strict CSP, workers) or its bytes, pick a backend,
- * or cap memory. Resolves to the active backend.
+ * start worker threads (`threads: 2` or "auto"), pass a precompiled WebAssembly.Module (strict
+ * CSP, workers) or its bytes, pick a backend, or cap memory. Resolves to the active backend.
  */
 export async function init(options: Omit<RuntimeOptions, "module"> & { module?: WebAssembly.Module | BufferSource } = {}): Promise<Backend> {
   const { module, ...rest } = options;
   const compiled = module === undefined || module instanceof WebAssembly.Module ? module : await WebAssembly.compile(module);
-  return initDefault({ ...rest, ...(compiled ? { module: compiled } : {}) }).backend;
+  return (await initAsync({ ...rest, ...(compiled ? { module: compiled } : {}) })).backend;
 }
 
 /** Synchronous init (see init); returns the active backend. */
@@ -28,6 +29,16 @@ export function initSync(options?: RuntimeOptions): Backend {
 /** A separate runtime (own memory, tensors and backend); ops use it via options.runtime or its tensors. */
 export function createRuntime(options?: RuntimeOptions): Runtime {
   return new Runtime(options);
+}
+
+/** Threads the default runtime runs kernels on (1 unless init({ threads }) started a pool). */
+export function getThreads(): number {
+  return defaultRuntime().threads;
+}
+
+/** Stops the default runtime's worker threads; later calls run on the calling thread, same results. */
+export function shutdown(): void {
+  defaultRuntime().shutdown();
 }
 
 /** Chooses the default runtime's backend; returns the active one. */

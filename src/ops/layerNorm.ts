@@ -2,7 +2,7 @@
 // (axis = -len(normalizedShape), stash_type float32 outputs Mean and InvStdDev).
 import { layerNormJs } from "../fallback/layerNorm.js";
 import { Tensor } from "../runtime/memory.js";
-import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
+import { defaultRuntime, PART_ELEMENTS, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
 import { checkEps, checkLength, shapeSize, type Shape } from "./validate.js";
 
 export interface LayerNormOptions {
@@ -60,7 +60,11 @@ export function layerNorm(x: Float32Like, normalizedShape: Shape, options: Layer
   const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
   const k = rt.kernels!;
   if (px >= 0 && py >= 0 && pm >= 0 && pr >= 0 && pw >= 0 && pb >= 0) {
-    if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
+    const pool = rt.pool;
+    if (pool !== null && n >= rt.threadMinElements) {
+      const rb = cols * 4; // x and out advance a row at a time, mean and invStdDev a float
+      pool.run("layerNorm", [px, pw, pb, py, pm, pr, rows, cols, eps], [rb, 0, 0, rb, 4, 4], 6, rows, Math.ceil(PART_ELEMENTS / cols));
+    } else if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
     return out;
   }
   const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(mean, 1).rowOut(invStdDev, 1).whole(weight).whole(bias);

@@ -90,7 +90,8 @@ export class ArgCheck {
     if (v.length === 0 && isDetached(buf)) {
       throw new TypeError(`${name}: expected a Float32Array over live memory, got one whose ArrayBuffer is detached (wasm memory grew? read tensor.data again)`);
     }
-    if (buf === arena.buffer) {
+    if (arena.owns(buf)) {
+      this.bufs[i] = arena.buffer; // an earlier SharedArrayBuffer of this memory: same bytes
       const at = this.start(i);
       if (!arena.isLiveUserRange(at, v.length * 4)) {
         throw new RangeError(`${name}: expected a view inside a live tensor, got a view over free or internal wasm memory at byte ${at}`);

@@ -41,10 +41,13 @@ export class Arena {
 
   /** The runtime that owns this memory (opaque here). */
   readonly owner: unknown;
+  /** A shared WebAssembly.Memory (threads): growth keeps old views valid instead of detaching them. */
+  readonly shared: boolean;
 
   constructor(memory: WebAssembly.Memory, base: number, maxBytes: number, owner: unknown) {
     this.memory = memory;
     this.owner = owner;
+    this.shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
     this.maxBytes = maxBytes;
     this.top = alignUp(base);
     count++;
@@ -58,9 +61,13 @@ export class Arena {
     arenas.set(this.buffer, this);
   }
 
-  /** True when `buf` is this memory's current buffer. */
+  /**
+   * True when `buf` is this memory's buffer: the current one, or (shared memory only) an earlier
+   * SharedArrayBuffer of it, whose views stay valid after growth. An earlier non-shared buffer
+   * is detached and owns nothing.
+   */
   owns(buf: ArrayBufferLike): boolean {
-    return buf === this.buffer;
+    return buf === this.buffer || (this.shared && arenas.get(buf) === this);
   }
 
   /** Allocates `bytes` (rounded up to 64), growing memory if needed. Throws RangeError when it cannot. */

@@ -4,6 +4,7 @@
 import { Arena, arenaCount, arenaOf, PAGE, PlainMemory, Tensor } from "./memory.js";
 import { describe, kernelModule, simdSupported, type Kernels } from "./module.js";
 import { ArgCheck } from "./args.js";
+import { availableThreads, CONTROL_BYTES, Pool, sharedKernelModule, threadsSupported, warnNoThreads } from "./pool.js";
 
 export type Backend = "wasm" | "js";
 export type BackendChoice = Backend | "auto";
@@ -23,7 +24,21 @@ export interface RuntimeOptions {
    * supplies env.abort and turns assertion failures into readable errors.
    */
   instantiate?: (module: WebAssembly.Module, imports: { env: { memory: WebAssembly.Memory } }) => object;
+  /**
+   * Threads that run kernels, the caller included: a number, or "auto" for the hardware's count.
+   * Needs asynchronous creation (init(), Runtime.create()) and shared memory (Node, or a
+   * cross-origin isolated page); elsewhere the runtime is single-threaded and says so once.
+   */
+  threads?: number | "auto";
 }
+
+/**
+ * Calls with fewer elements stay on the calling thread: waking a worker costs ~10-30 us here,
+ * the time LayerNorm needs for ~50K elements. Measured: bench/threads.ts.
+ */
+export const THREAD_MIN_ELEMENTS = 1 << 17;
+/** Rows per part are chosen so a part has about this many elements (a fixed function of the shape). */
+export const PART_ELEMENTS = 1 << 15;
 
 const MAX_BYTES = 65536 * PAGE;
 /** Staged (copied) row data per chunk: small enough to stay in L2 between copy-in and copy-out. */
@@ -41,9 +56,45 @@ export class Runtime {
   /** @internal scratch block for staged arguments */
   scratchPtr = 0;
   scratchBytes = 0;
+  private workers: Pool | null = null;
+  /**
+   * Calls with fewer elements than this run on the calling thread even with a pool (default
+   * THREAD_MIN_ELEMENTS). Results do not depend on it; tests set 0 to push every call through the pool.
+   */
+  threadMinElements = THREAD_MIN_ELEMENTS;
+  /** Whether the memory is a shared WebAssembly.Memory (threaded runtimes). */
+  readonly shared: boolean;
 
-  constructor(options: RuntimeOptions = {}) {
-    const { backend = "auto", module, maxMemoryBytes, instantiate } = options;
+  /**
+   * A runtime with threads: resolves once its workers are ready. Without threads (or where
+   * shared memory is unavailable) it is the same as `new Runtime(options)`.
+   */
+  static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    const { threads = 1 } = options;
+    if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+      throw new RangeError(`threads: expected an integer from 1 to 256 or "auto", got ${describe(threads)}`);
+    }
+    const n = threads === "auto" ? await availableThreads() : threads;
+    const rest = { ...options, threads: 1 };
+    if (n <= 1) return new Runtime(rest);
+    if (!threadsSupported()) {
+      warnNoThreads("SharedArrayBuffer is unavailable (a browser page needs Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)");
+      return new Runtime(rest);
+    }
+    if (options.backend === "js" || (!options.module && !simdSupported())) {
+      warnNoThreads("the JS fallback backend is single-threaded");
+      return new Runtime(rest);
+    }
+    const rt = new Runtime(rest, true);
+    const control = rt.arena.alloc(CONTROL_BYTES, true);
+    rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>);
+    return rt;
+  }
+
+  constructor(options: RuntimeOptions = {}, shared = false) {
+    const { backend = "auto", module, maxMemoryBytes, instantiate, threads = 1 } = options;
+    if (threads !== 1) throw new TypeError(`threads: a runtime with threads starts asynchronously; use init({ threads }) or Runtime.create({ threads }), got threads ${describe(threads)} in a synchronous constructor`);
+    this.shared = shared;
     if (backend !== "auto" && backend !== "wasm" && backend !== "js") {
       throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
     }
@@ -59,13 +110,14 @@ export class Runtime {
     let memory: WebAssembly.Memory;
     let base = 64;
     if (typeof WebAssembly === "object") {
-      memory = new WebAssembly.Memory({ initial: 1, maximum: maxBytes / PAGE });
+      memory = new WebAssembly.Memory({ initial: 1, maximum: maxBytes / PAGE, shared } as WebAssembly.MemoryDescriptor);
     } else {
       memory = new PlainMemory(1) as unknown as WebAssembly.Memory;
     }
     if (wasm) {
       const imports = { env: { memory } };
-      const exports = instantiate ? instantiate(kernelModule(module), imports) : new WebAssembly.Instance(kernelModule(module), imports).exports;
+      const mod = shared && !module ? sharedKernelModule() : kernelModule(module);
+      const exports = instantiate ? instantiate(mod, imports) : new WebAssembly.Instance(mod, imports).exports;
       this.kernels = exports as unknown as Kernels;
       base = Math.max(base, this.kernels.heapBase());
     } else {
@@ -74,6 +126,22 @@ export class Runtime {
     this.arena = new Arena(memory, base, maxBytes, this);
     this.active = backend === "js" || !wasm ? "js" : "wasm";
     this.stager = new Stager(this);
+  }
+
+  /** @internal the worker pool, when there is one and it has not been shut down. */
+  get pool(): Pool | null {
+    return this.workers;
+  }
+
+  /** Threads that run kernels (1 without a pool). */
+  get threads(): number {
+    return this.workers ? this.workers.threads : 1;
+  }
+
+  /** Stops the worker threads; later calls run on the calling thread (same results). */
+  shutdown(): void {
+    this.workers?.shutdown();
+    this.workers = null;
   }
 
   /** The backend ops use now. */
@@ -120,7 +188,7 @@ export class Runtime {
   ptr(a: Float32Like | null): number {
     if (a === null) return 0;
     if (a instanceof Tensor) return a.byteOffset;
-    return a.buffer === this.arena.buffer ? a.byteOffset : -1;
+    return this.arena.owns(a.buffer) ? a.byteOffset : -1;
   }
 
   /** @internal a Float32Array over the argument's elements (Tensor.data or the array itself). */
@@ -180,14 +248,32 @@ export function defaultRuntime(): Runtime {
  * and options were given, since its tensors would otherwise be orphaned.
  */
 export function initSync(options?: RuntimeOptions): Runtime {
-  if (defaultRt) {
-    if (options && (options.module || options.maxMemoryBytes !== undefined)) {
-      throw new Error("init: the default runtime already exists (call init before the first op, or use createRuntime())");
-    }
-    if (options?.backend) defaultRt.setBackend(options.backend);
-    return defaultRt;
+  return reuseDefault(options) ?? (defaultRt = new Runtime(options));
+}
+
+let pending: Promise<Runtime> | undefined;
+
+/** Like initSync, and the only way to give the default runtime threads. */
+export async function initAsync(options?: RuntimeOptions): Promise<Runtime> {
+  if (pending) await pending.catch(() => undefined);
+  const existing = reuseDefault(options);
+  if (existing) return existing;
+  pending = Runtime.create(options);
+  try {
+    defaultRt = await pending;
+  } finally {
+    pending = undefined;
   }
-  defaultRt = new Runtime(options);
+  return defaultRt;
+}
+
+/** The existing default runtime when `options` fit it (a backend switch is fine); throws if they would replace it. */
+function reuseDefault(options?: RuntimeOptions): Runtime | undefined {
+  if (!defaultRt) return undefined;
+  if (options && (options.module || options.maxMemoryBytes !== undefined || (options.threads !== undefined && options.threads !== defaultRt.threads && !(options.threads === "auto" && defaultRt.threads > 1)))) {
+    throw new Error("init: the default runtime already exists (call init before the first op, or use createRuntime())");
+  }
+  if (options?.backend) defaultRt.setBackend(options.backend);
   return defaultRt;
 }
 

@@ -1,0 +1,139 @@
+// Threads: the same bits for any thread count, on every registry op; pool lifecycle; fallback.
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { layerNorm, Runtime, threadsSupported } from "../src/index.js";
+import { ops } from "../src/registry.js";
+import { fillRows, firstBitDifference, rowKinds } from "./data.js";
+import { makeInputs, variants } from "./harness.js";
+
+const counts = [2, 3, "auto"] as const;
+let single: Runtime;
+let threaded: Runtime[] = [];
+
+beforeAll(async () => {
+  single = new Runtime({ backend: "wasm" });
+  threaded = await Promise.all(counts.map((threads) => Runtime.create({ threads })));
+  for (const rt of threaded) rt.threadMinElements = 0; // every call through the pool, however small
+});
+afterAll(() => { for (const rt of threaded) rt.shutdown(); });
+
+/** Runs the op with zero-copy tensors in `rt`; returns copies of the outputs. */
+function runIn(rt: Runtime, op: (typeof ops)[number], cols: number, inputs: Record<string, Float32Array | null>, present: ReadonlySet<string>) {
+  const rows = inputs.x!.length / cols;
+  const tensors = new Map<string, ReturnType<Runtime["from"]>>();
+  for (const [k, v] of Object.entries(inputs)) if (v) tensors.set(k, rt.from(v));
+  for (const a of op.outputs) if (!a.optional || present.has(a.name)) tensors.set(a.name, rt.alloc(a.role === "row" ? rows * cols : a.role === "rowStat" ? rows : cols));
+  const view = (k: string) => tensors.get(k) ?? null;
+  op.call(rt, cols, Object.fromEntries(op.inputs.map((a) => [a.name, view(a.name)])), 1e-5, Object.fromEntries(op.outputs.map((a) => [a.name, view(a.name)])));
+  const out = Object.fromEntries(op.outputs.filter((a) => tensors.has(a.name)).map((a) => [a.name, tensors.get(a.name)!.data.slice()]));
+  for (const t of tensors.values()) t.free();
+  return out;
+}
+
+describe("threads", () => {
+  it("start where shared memory exists, with the requested counts", () => {
+    expect(threadsSupported()).toBe(true);
+    expect(threaded.map((rt) => rt.threads).slice(0, 2)).toEqual([2, 3]);
+    expect(threaded[2]!.threads).toBeGreaterThanOrEqual(1);
+    expect(threaded.every((rt) => rt.shared)).toBe(true);
+  });
+
+  it("thread counts 1, 2, 3 and auto give identical bits (every op, option set, part boundary)", () => {
+    const kinds = Object.keys(rowKinds);
+    for (const op of ops) {
+      for (const [rows, cols] of [[1, 1], [3, 5], [17, 7], [9, 64], [40, 768], [5, 4097], [70, 1000], [2, 16384]] as const) {
+        const x = fillRows(rows, cols, kinds, rows * cols);
+        for (const v of variants(op).filter((v) => !v.inPlace)) {
+          const inputs = makeInputs(op, rows, cols, x, v, 3);
+          const ref = runIn(single, op, cols, inputs, v.present);
+          for (const rt of threaded) {
+            const got = runIn(rt, op, cols, inputs, v.present);
+            for (const k of Object.keys(ref)) expect(firstBitDifference(ref[k]!, got[k]!), `${op.name} ${rows}x${cols} ${v.label} threads=${rt.threads} ${k}`).toBe(-1);
+          }
+        }
+      }
+    }
+  });
+
+  it("large calls split across parts at the default threshold give the same bits", () => {
+    const rt = threaded[0]!;
+    rt.threadMinElements = 1 << 17;
+    const cols = 768, rows = 700; // 537,600 elements: pool path with 700 / ceil(32768/768) = 17 parts
+    const x = fillRows(rows, cols, ["normal", "offset40000", "nanMiddle"], 9);
+    const a = single.from(x), b = rt.from(x);
+    const ya = layerNorm(a, cols), yb = layerNorm(b, cols);
+    expect(firstBitDifference(ya.data, yb.data)).toBe(-1);
+    for (const t of [a, b, ya, yb]) t.free();
+    rt.threadMinElements = 0;
+  });
+
+  it("many interleaved calls from async code all come back right", async () => {
+    const rt = threaded[1]!;
+    const jobs = Array.from({ length: 40 }, async (_, i) => {
+      const cols = 32 + i, x = fillRows(64, cols, ["normal"], i);
+      await new Promise((r) => setTimeout(r, i % 5));
+      const t = rt.from(x);
+      const y = layerNorm(t, cols);
+      await Promise.resolve();
+      const expected = layerNorm(x, cols, { runtime: single });
+      const same = firstBitDifference(y.data, expected) === -1;
+      t.free();
+      y.free();
+      return same;
+    });
+    expect(await Promise.all(jobs)).toEqual(new Array(40).fill(true));
+  });
+
+  it("shared-memory views stay valid across growth and are still zero-copy", () => {
+    const rt = threaded[0]!;
+    const t = rt.from(fillRows(4, 16, ["normal"], 1));
+    const view = t.data;
+    const big = rt.alloc(16 << 20); // grow
+    expect(view.length).toBe(64); // a SharedArrayBuffer view is not detached by growth
+    const y = layerNorm(view, 16, { runtime: rt });
+    expect(firstBitDifference(y, layerNorm(t.data.slice(), 16, { runtime: single }))).toBe(-1);
+    t.free();
+    big.free();
+  });
+
+  it("after shutdown the runtime runs single-threaded with the same results", async () => {
+    const rt = await Runtime.create({ threads: 2 });
+    rt.threadMinElements = 0;
+    const x = fillRows(32, 100, ["normal"], 5);
+    const before = layerNorm(x, 100, { runtime: rt });
+    rt.shutdown();
+    expect(rt.threads).toBe(1);
+    expect(firstBitDifference(layerNorm(x, 100, { runtime: rt }), before)).toBe(-1);
+    rt.shutdown(); // idempotent
+  });
+
+  it("falls back to one thread, with one warning, where shared memory is unavailable", async () => {
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    g.crossOriginIsolated = false;
+    try {
+      const a = await Runtime.create({ threads: 2 });
+      const b = await Runtime.create({ threads: 4 });
+      expect([a.threads, b.threads, a.shared]).toEqual([1, 1, false]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/threads requested but SharedArrayBuffer is unavailable .*Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp.*running single-threaded/);
+    } finally {
+      delete g.crossOriginIsolated;
+      warn.mockRestore();
+    }
+  });
+
+  it("rejects bad thread counts and threads in the synchronous constructor", async () => {
+    await expect(Runtime.create({ threads: 0 })).rejects.toThrow(/threads: expected an integer from 1 to 256 or "auto", got number 0/);
+    await expect(Runtime.create({ threads: 1.5 })).rejects.toThrow(RangeError);
+    expect(() => new Runtime({ threads: 2 })).toThrow(/threads: a runtime with threads starts asynchronously; use init\(\{ threads \}\) or Runtime.create/);
+  });
+
+  it("an idle pool does not keep a Node process alive", () => {
+    const script = `import("${new URL("../dist/index.js", import.meta.url).href}").then(async (m) => { await m.init({ threads: 2 }); m.layerNorm(new Float32Array(1 << 18), 1024); console.log("threads", m.getThreads()); })`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000, encoding: "utf8" });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout.trim()).toBe("threads 2");
+    expect(r.status).toBe(0);
+  });
+});
