@@ -26,6 +26,6 @@ export interface Peer {
 /** Loads the peer; returns null with a reason printed (not thrown) when it cannot load, so the run continues. */
 export type PeerLoader = () => Promise<Peer | { unavailable: string }>;
 
-export function isUnavailable(p: Peer | { unavailable: string }): p is { unavailable: string } {
+export function isUnavailable<T extends object>(p: T | { unavailable: string }): p is { unavailable: string } {
   return 'unavailable' in p;
 }
