@@ -1,13 +1,17 @@
 /**
  * Checks every peer against a float64 LayerNorm reference, then times it with tinybench.
- *   npx tsx bench/peers/check.ts [--shapes 1x64,8x768,512x768,4096x64] [--time 500] [--no-native]
+ *   npx tsx bench/peers/check.ts [--shapes 1x64,8x768,512x768,4096x64] [--time 500] [--no-native] [--default-malloc]
  * Prints max abs error per peer and shape (fails with exit code 1 if any is > 1e-3), then a table
  * of ns/element (tinybench p50 per call / elements) and µs per call for the first shape.
  * If the library is built (dist/index.js), it is timed too, for context.
+ * Runs itself under fixed glibc malloc thresholds (see stable-malloc.ts) unless --default-malloc.
  */
 import { existsSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { isUnavailable, memoryCopyRoof, peers, runNative, type Peer, type PeerCase } from './index.js';
+import { ensureStableMalloc } from './stable-malloc.js';
+
+ensureStableMalloc();
 
 const TOLERANCE = 1e-3;
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
@@ -79,6 +83,7 @@ async function self(): Promise<Peer[]> {
   return [arrays, tensors];
 }
 
+console.log(`malloc: ${process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : 'glibc defaults (results depend on allocation history)'}`);
 const loaded: Peer[] = [];
 for (const load of peers) {
   const p = await load();

@@ -12,3 +12,4 @@ export { memoryCopyRoof } from './memcpy-roof.js';
 
 /** In-process peers (each loads lazily; a peer that cannot load reports { unavailable }). */
 export const peers: PeerLoader[] = [onnxruntimeWeb, onnxruntimeNode, tfjsWasm];
+export { ensureStableMalloc, STABLE_MALLOC_TUNABLES } from './stable-malloc.js';
