@@ -1,0 +1,80 @@
+/**
+ * Builds a one-node ONNX model in memory: Y = LayerNormalization(X, Scale, B), opset 17,
+ * axis = -1, float32. X has shape ["N", cols] (symbolic batch); Scale and B are initializers,
+ * as in an exported model where they are trained weights.
+ *
+ * The protobuf encoding is written by hand; field numbers are those of onnx/onnx.proto.
+ */
+
+type Bytes = Uint8Array;
+const utf8 = new TextEncoder();
+
+function concat(parts: Bytes[]): Bytes {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** Base-128 varint; negative int64 values use their 64-bit two's complement (10 bytes). */
+function varint(value: number | bigint): Bytes {
+  let v = BigInt.asUintN(64, BigInt(value));
+  const out: number[] = [];
+  do {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v ? b | 0x80 : b);
+  } while (v);
+  return Uint8Array.from(out);
+}
+
+const key = (field: number, wire: number) => varint((field << 3) | wire);
+/** wire type 0: int32/int64/enum */
+const int = (field: number, v: number) => concat([key(field, 0), varint(v)]);
+/** wire type 5: float */
+const float = (field: number, v: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setFloat32(0, v, true);
+  return concat([key(field, 5), b]);
+};
+/** wire type 2: bytes, strings and embedded messages */
+const bytes = (field: number, data: Bytes) => concat([key(field, 2), varint(data.length), data]);
+const str = (field: number, s: string) => bytes(field, utf8.encode(s));
+const msg = (field: number, ...parts: Bytes[]) => bytes(field, concat(parts));
+
+const FLOAT = 1; // TensorProto.DataType.FLOAT (also TypeProto.Tensor.elem_type)
+const ATTR_FLOAT = 1, ATTR_INT = 2; // AttributeProto.AttributeType
+
+/** ValueInfoProto{name=1, type=2: TypeProto{tensor_type=1: {elem_type=1, shape=2: {dim=1: {dim_value=1 | dim_param=2}}}}} */
+function valueInfo(field: number, name: string, dims: (number | string)[]): Bytes {
+  const shape = dims.map((d) => msg(1, typeof d === 'number' ? int(1, d) : str(2, d)));
+  return msg(field, str(1, name), msg(2, msg(1, int(1, FLOAT), msg(2, ...shape))));
+}
+
+/** TensorProto{dims=1, data_type=2, name=8, raw_data=9 (little-endian)} */
+function initializer(field: number, name: string, data: Float32Array): Bytes {
+  const raw = new Uint8Array(data.length * 4);
+  const dv = new DataView(raw.buffer);
+  data.forEach((v, i) => dv.setFloat32(i * 4, v, true));
+  return msg(field, int(1, data.length), int(2, FLOAT), str(8, name), bytes(9, raw));
+}
+
+export function layerNormModel(weight: Float32Array, bias: Float32Array, eps: number): Uint8Array {
+  const cols = weight.length;
+  // NodeProto{input=1, output=2, name=3, op_type=4, attribute=5: AttributeProto{name=1, f=2, i=3, type=20}}
+  const node = msg(1,
+    str(1, 'X'), str(1, 'Scale'), str(1, 'B'), str(2, 'Y'),
+    str(3, 'ln'), str(4, 'LayerNormalization'),
+    msg(5, str(1, 'axis'), int(3, -1), int(20, ATTR_INT)),
+    msg(5, str(1, 'epsilon'), float(2, eps), int(20, ATTR_FLOAT)),
+  );
+  // GraphProto{node=1, name=2, initializer=5, input=11, output=12}
+  const graph = msg(7,
+    node, str(2, 'layernorm'),
+    initializer(5, 'Scale', weight), initializer(5, 'B', bias),
+    valueInfo(11, 'X', ['N', cols]),
+    valueInfo(12, 'Y', ['N', cols]),
+  );
+  // ModelProto{ir_version=1, producer_name=2, graph=7, opset_import=8: {domain=1, version=2}}
+  return concat([int(1, 8), str(2, 'layernorm-wasm-bench'), graph, msg(8, str(1, ''), int(2, 17))]);
+}

@@ -1,0 +1,44 @@
+/**
+ * onnxruntime-node, native CPU execution provider. Same one-node model as the web peer
+ * (Scale/B as initializers); per call: wrap x in an ort.Tensor, session.run, read Y's data.
+ * Installing needs `onnxruntime-node-install=skip` in .npmrc (its install script would fetch GPU
+ * libraries from outside the npm registry); the CPU runtime ships inside the npm package.
+ */
+import type { PeerLoader } from './types.js';
+import { layerNormModel } from './onnx-model.js';
+
+/** Loader for a session with `threads` intra-op threads (1 for the main comparison). */
+export function onnxruntimeNodeLoader(threads = 1): PeerLoader {
+  return async () => {
+    let ort: typeof import('onnxruntime-node');
+    try {
+      ort = await import('onnxruntime-node');
+    } catch (e) {
+      return { unavailable: `onnxruntime-node not loadable: ${(e as Error).message.split('\n')[0]}` };
+    }
+    const version = ort.env.versions.node ?? '?';
+    return {
+      name: threads === 1 ? 'ort-node' : `ort-node-${threads}t`,
+      label: `onnxruntime-node ${version} CPU EP, ${threads} intra-op thread${threads === 1 ? '' : 's'} (Scale/B as initializers)`,
+      async prepare(c) {
+        const session = await ort.InferenceSession.create(layerNormModel(c.weight, c.bias, c.eps), {
+          executionProviders: ['cpu'],
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+        });
+        const dims = [c.rows, c.cols];
+        return {
+          async run() {
+            const out = await session.run({ X: new ort.Tensor('float32', c.x, dims) });
+            return out.Y!.data as Float32Array;
+          },
+          dispose: () => session.release(),
+        };
+      },
+    };
+  };
+}
+
+export const onnxruntimeNode: PeerLoader = onnxruntimeNodeLoader(1);
