@@ -32,7 +32,8 @@ export async function measure(tasks: readonly Task[], opts: { rounds: number; ti
   const batch = Math.max(1, Math.ceil(20_000 / Math.max(opts.elements, 1)));
   const perRound = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
   for (let r = 0; r < opts.rounds; r++) {
-    const bench = new Bench({ time: opts.time, warmupTime: r === 0 ? opts.time : 0, warmup: r === 0 });
+    // iterations: 2 lets a task that is slower than `time` finish its round after two samples.
+    const bench = new Bench({ time: opts.time, iterations: 2, warmupTime: r === 0 ? opts.time : 0, warmupIterations: r === 0 ? 2 : 0, warmup: r === 0 });
     for (const t of tasks) {
       const isAsync = t.fn() instanceof Promise;
       bench.add(t.name, isAsync ? async () => { for (let i = 0; i < batch; i++) await t.fn(); } : () => { for (let i = 0; i < batch; i++) t.fn(); });
