@@ -31,6 +31,9 @@ export default defineConfig({
           },
         },
       },
+      // Node tests that drive Chromium themselves: the packed package in every place a user puts
+      // it (Node CJS/ESM, Vite app, plain page, worker, strict CSP), package checks, the demo.
+      { extends: true, test: { name: "e2e", include: ["test/e2e/*.test.ts"], globalSetup: "test/e2e/setup.ts" } },
     ],
   },
 });
