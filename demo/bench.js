@@ -4,8 +4,8 @@
 // few shapes. Rounds are interleaved across backends so a noisy machine slows all alike; the
 // median round is reported. Results go to a chart, a table and window.benchResults.
 export const SHAPES = [[1, 768], [64, 768], [512, 768], [32, 4096]];
-const ROUNDS = 7;
-const BATCH_MS = 15; // each timed batch repeats the call until it lasts this long
+const ROUNDS = 9;
+const BATCH_MS = 20; // each timed batch repeats the call until it lasts this long
 
 // Ops: add an entry when the library gains one (RMSNorm, fused residual add, ...).
 const OPS = [
