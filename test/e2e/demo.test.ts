@@ -16,7 +16,7 @@ it("demo: grids, padding toggle, in-browser benchmark with numbers; screenshot s
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // the server's COOP/COEP headers
 
-    await page.waitForSelector("html[data-bench=done], html[data-bench=error]", { timeout: 180_000 });
+    await page.waitForSelector("html[data-bench=done], html[data-bench=error]", { timeout: 90_000 });
     expect(await page.getAttribute("html", "data-bench"), await page.textContent("#bench-status") ?? "").toBe("done");
     const bench = await page.evaluate(() => (window as unknown as { benchResults: Bench }).benchResults);
     expect(bench.backends).toEqual(expect.arrayContaining(["wasm zero-copy", "wasm copying", "JS fallback"]));
