@@ -1,8 +1,39 @@
+import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { launchOptions } from "./test/chromium.js";
+
+// The same suite runs in Node and in headless Chromium. Files that need Node APIs are listed
+// here, and only here, as Node-only.
+const suite = ["test/*.test.ts"];
+const nodeOnly = [
+  "test/debug-build.test.ts", // reads build/layernorm.debug.wasm with node:fs
+];
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
+    // Test artifacts (failure screenshots, attachments) stay under test-results/, which git ignores.
+    attachmentsDir: "test-results/attachments",
+    projects: [
+      { extends: true, test: { name: "node", include: suite } },
+      {
+        extends: true,
+        test: {
+          name: "chromium",
+          include: suite,
+          exclude: nodeOnly,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotDirectory: "test-results/screenshots",
+            provider: playwright({ launchOptions }),
+            instances: [{ browser: "chromium" }],
+          },
+        },
+      },
+      // Node tests that drive Chromium themselves: the packed package in every place a user puts
+      // it (Node CJS/ESM, Vite app, plain page, worker, strict CSP), package checks, the demo.
+      { extends: true, test: { name: "e2e", include: ["test/e2e/*.test.ts"], globalSetup: "test/e2e/setup.ts" } },
+    ],
   },
 });

@@ -97,6 +97,12 @@ describe("backends and initialisation", () => {
     expect(() => lib.setBackend("gpu" as never)).toThrow(/backend: expected "auto", "wasm" or "js", got string "gpu"/);
   });
 
+  it("a runtime created with the JS backend cannot switch to wasm, and says why", () => {
+    const rt = createRuntime({ backend: "js" });
+    expect(() => rt.setBackend("wasm")).toThrow(/backend "wasm" requested, but this runtime was created with backend "js" and has no kernels/);
+    expect(rt.setBackend("auto")).toBe("js");
+  });
+
   it("a runtime accepts a precompiled WebAssembly.Module (strict CSP, workers)", () => {
     const module = new WebAssembly.Module(wasmBytes() as BufferSource);
     const rt = createRuntime({ module });

@@ -13,6 +13,7 @@ export interface Kernels {
 let bytes: Uint8Array | undefined;
 let compiled: WebAssembly.Module | undefined;
 let simd: boolean | undefined;
+let unavailable: string | undefined;
 
 /** The kernel module's bytes (decoded once). */
 export function wasmBytes(): Uint8Array {
@@ -30,6 +31,26 @@ export function simdSupported(): boolean {
     simd = typeof WebAssembly === "object" && WebAssembly.validate(wasmBytes() as BufferSource);
   }
   return simd;
+}
+
+/**
+ * Why the inlined kernels cannot run here, or "" when they can (checked once). Validation is not
+ * enough: a page whose Content-Security-Policy lacks 'wasm-unsafe-eval' validates the module but
+ * refuses to compile it, and there the "auto" backend must fall back to JS rather than throw.
+ */
+export function wasmUnavailable(): string {
+  if (unavailable === undefined) {
+    unavailable = "";
+    if (!simdSupported()) unavailable = "this engine cannot run WebAssembly SIMD";
+    else {
+      try {
+        kernelModule();
+      } catch (e) {
+        unavailable = `this page or engine refuses to compile WebAssembly (${e instanceof Error ? e.message : String(e)}); pass a precompiled module`;
+      }
+    }
+  }
+  return unavailable;
 }
 
 /** The compiled kernel module: the one passed in by the caller, else compiled from the inlined bytes. */

@@ -2,7 +2,7 @@
 // + the active backend. Ops find their runtime here, turn their arguments into pointers, and
 // stage plain (JS-heap) arrays through a bounded scratch area in row chunks.
 import { Arena, arenaCount, arenaOf, PAGE, PlainMemory, Tensor } from "./memory.js";
-import { describe, kernelModule, simdSupported, type Kernels } from "./module.js";
+import { describe, kernelModule, wasmUnavailable, type Kernels } from "./module.js";
 import { ArgCheck } from "./args.js";
 import { availableThreads, CONTROL_BYTES, Pool, sharedKernelModule, threadsSupported, warnNoThreads } from "./pool.js";
 
@@ -105,8 +105,8 @@ export class Runtime {
       }
       maxBytes = Math.floor(maxMemoryBytes / PAGE) * PAGE;
     }
-    const wasm = module !== undefined || (backend !== "js" && simdSupported());
-    if (backend === "wasm" && !wasm) throw new Error("backend \"wasm\" requested, but this engine cannot run WebAssembly SIMD");
+    const wasm = module !== undefined || (backend !== "js" && !wasmUnavailable());
+    if (backend === "wasm" && !wasm) throw new Error(`backend "wasm" requested, but ${wasmUnavailable()}`);
     let memory: WebAssembly.Memory;
     let base = 64;
     if (typeof WebAssembly === "object") {
@@ -154,7 +154,7 @@ export class Runtime {
     if (choice === "auto") this.active = this.kernels ? "wasm" : "js";
     else if (choice === "js") this.active = "js";
     else if (choice === "wasm") {
-      if (!this.kernels) throw new Error("backend \"wasm\" requested, but this engine cannot run WebAssembly SIMD");
+      if (!this.kernels) throw new Error(`backend "wasm" requested, but ${wasmUnavailable() || "this runtime was created with backend \"js\" and has no kernels"}`);
       this.active = "wasm";
     } else throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(choice)}`);
     return this.active;

@@ -1,0 +1,166 @@
+// The in-browser benchmark: every op the library exports that this page knows how to call, on
+// every backend this page can get (wasm zero-copy, wasm with copying, the JS fallback, and a
+// threaded runtime when the page is cross-origin isolated and the library offers one), over a
+// few shapes. Rounds are interleaved across backends so a noisy machine slows all alike; the
+// median round is reported. Results go to a chart, a table and window.benchResults.
+export const SHAPES = [[1, 768], [64, 768], [512, 768], [32, 4096]];
+const ROUNDS = 9;
+const BATCH_MS = 20; // each timed batch repeats the call until it lasts this long
+
+// Ops: add an entry when the library gains one (RMSNorm, fused residual add, ...).
+const OPS = [
+  {
+    name: "layerNorm",
+    available: (lib) => typeof lib.layerNorm === "function",
+    /** Returns the call to time; arguments are tensors (zero-copy) or plain arrays. */
+    prepare(lib, rt, rows, cols, zeroCopy) {
+      const x = normal(rows * cols, 1), w = normal(cols, 2), b = normal(cols, 3);
+      if (!zeroCopy) {
+        const out = new Float32Array(x.length);
+        return { call: () => lib.layerNorm(x, cols, { weight: w, bias: b, out, runtime: rt }), dispose() {} };
+      }
+      const tx = rt.from(x), tw = rt.from(w), tb = rt.from(b), ty = rt.alloc(x.length);
+      return {
+        call: () => lib.layerNorm(tx, cols, { weight: tw, bias: tb, out: ty }),
+        dispose: () => [tx, tw, tb, ty].forEach((t) => t.free()),
+      };
+    },
+  },
+];
+
+/** Backends this page can run, each a runtime + whether its arguments live in wasm memory. */
+export function backends(lib) {
+  const list = [], notes = [];
+  try {
+    const rt = lib.createRuntime({ backend: "wasm" });
+    list.push({ name: "wasm zero-copy", rt, zeroCopy: true }, { name: "wasm copying", rt, zeroCopy: false });
+  } catch (e) {
+    notes.push(`no wasm backend here: ${e.message}`);
+  }
+  list.push({ name: "JS fallback", rt: lib.createRuntime({ backend: "js" }), zeroCopy: false });
+  const threads = threadedRuntime(lib);
+  if (threads.runtime) list.push({ name: `wasm ${threads.count} threads`, rt: threads.runtime, zeroCopy: true });
+  notes.push(threads.note);
+  return { list, notes };
+}
+
+/**
+ * The threaded runtime, when this page may use one. It needs SharedArrayBuffer, so cross-origin
+ * isolation (COOP/COEP headers, which `npm run demo` sends), and a library that offers it: the
+ * threaded runtime is not in the library yet; this is the one place to adapt when it lands.
+ */
+function threadedRuntime(lib) {
+  const count = Math.max(2, Math.min(navigator.hardwareConcurrency || 2, 8));
+  if (!globalThis.crossOriginIsolated) return { note: "threads: page is not cross-origin isolated" };
+  if (typeof lib.threadsSupported !== "function" || !lib.threadsSupported()) {
+    return { note: "threads: cross-origin isolated, but this version of the library has no threaded runtime" };
+  }
+  return { runtime: lib.createRuntime({ threads: count }), count, note: `threads: ${count} workers` };
+}
+
+function normal(n, seed) {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i += 2) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = (s + 1) / 2 ** 32;
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const r = Math.sqrt(-2 * Math.log(u)), th = (2 * Math.PI * s) / 2 ** 32;
+    a[i] = r * Math.cos(th);
+    if (i + 1 < n) a[i + 1] = r * Math.sin(th);
+  }
+  return a;
+}
+
+const pause = () => new Promise((r) => setTimeout(r, 0)); // let the page paint between batches
+
+/**
+ * Calls per batch so that one batch lasts about BATCH_MS. Warms the call up first (the first
+ * calls run in the interpreter and may allocate scratch memory), then doubles the count until
+ * a batch is long enough, so a slow cold call cannot shrink the batch to one call.
+ */
+function calibrate(call) {
+  for (let i = 0, t = performance.now(); i < 20 || performance.now() - t < 3 * BATCH_MS; i++) call();
+  for (let n = 1; ; n *= 2) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) call();
+    if (performance.now() - t >= BATCH_MS || n >= 1 << 22) return n;
+  }
+}
+
+/** Runs the benchmark; `progress(text)` is told what is being measured. */
+export async function benchmark(lib, progress) {
+  const { list, notes } = backends(lib);
+  const results = [];
+  for (const op of OPS.filter((o) => o.available(lib))) {
+    for (const [rows, cols] of SHAPES) {
+      const shape = `${rows}x${cols}`;
+      const runs = list.map((be) => ({ be, ...op.prepare(lib, be.rt, rows, cols, be.zeroCopy), times: [] }));
+      for (const r of runs) { r.calls = calibrate(r.call); await pause(); }
+      for (let round = 0; round < ROUNDS; round++) {
+        progress(`${op.name} ${shape}: round ${round + 1} of ${ROUNDS}`);
+        for (const r of runs) {
+          const t = performance.now();
+          for (let i = 0; i < r.calls; i++) r.call();
+          r.times.push((performance.now() - t) / r.calls);
+          await pause();
+        }
+      }
+      for (const r of runs) {
+        const ms = [...r.times].sort((a, b) => a - b)[r.times.length >> 1];
+        results.push({ op: op.name, shape, rows, cols, backend: r.be.name, nsPerElement: (ms * 1e6) / (rows * cols), usPerCall: ms * 1e3 });
+        r.dispose();
+      }
+    }
+  }
+  return { results, backends: list.map((b) => b.name), notes };
+}
+
+const COLORS = ["#1c7ed6", "#74c0fc", "#868e96", "#2f9e44", "#e8590c"];
+
+/** Grouped horizontal bars: one group per op and shape, one bar per backend. */
+export function chart(el, { results, backends: names }) {
+  const groups = [...new Set(results.map((r) => `${r.op} ${r.shape}`))];
+  const max = Math.max(...results.map((r) => r.nsPerElement));
+  const barH = 16, gap = 14, left = 150, width = 560, legend = 26;
+  const height = legend + groups.length * (names.length * barH + gap) + 24;
+  const x = (v) => (v / max) * (width - 70);
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width} ${height}" width="${left + width}" role="img" aria-label="benchmark chart">`;
+  names.forEach((n, i) => {
+    svg += `<rect x="${left + i * 130}" y="4" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 130 + 16}" y="14">${n}</text>`;
+  });
+  groups.forEach((g, gi) => {
+    const y0 = legend + gi * (names.length * barH + gap);
+    svg += `<text x="${left - 8}" y="${y0 + (names.length * barH) / 2 + 4}" text-anchor="end" font-family="ui-monospace, monospace">${g}</text>`;
+    names.forEach((n, i) => {
+      const r = results.find((q) => `${q.op} ${q.shape}` === g && q.backend === n);
+      if (!r) return;
+      const y = y0 + i * barH;
+      svg += `<rect x="${left}" y="${y}" width="${Math.max(1, x(r.nsPerElement))}" height="${barH - 3}" fill="${COLORS[i % COLORS.length]}"/>`;
+      svg += `<text x="${left + x(r.nsPerElement) + 4}" y="${y + barH - 5}">${r.nsPerElement.toFixed(2)}</text>`;
+    });
+  });
+  svg += `<text x="${left}" y="${height - 6}" fill="#667">ns per element (lower is faster)</text></svg>`;
+  el.innerHTML = svg;
+}
+
+/** The numbers: ns/element, us/call and speed-up over the JS fallback, per op, shape and backend. */
+export function table(el, { results, backends: names }) {
+  const groups = [...new Set(results.map((r) => `${r.op} ${r.shape}`))];
+  let html = `<thead><tr><th>op shape</th>${names.map((n) => `<th>${n}</th>`).join("")}</tr></thead><tbody>`;
+  for (const g of groups) {
+    const row = results.filter((r) => `${r.op} ${r.shape}` === g);
+    const js = row.find((r) => r.backend === "JS fallback");
+    html += `<tr><td>${g}</td>`;
+    for (const n of names) {
+      const r = row.find((q) => q.backend === n);
+      html += r
+        ? `<td data-ns="${r.nsPerElement}" data-us="${r.usPerCall}">${r.nsPerElement.toFixed(2)} ns` +
+          `<br><small>${r.usPerCall < 10 ? r.usPerCall.toFixed(2) : r.usPerCall.toFixed(0)} µs/call` +
+          `${js ? `, ${(js.nsPerElement / r.nsPerElement).toFixed(1)}× JS` : ""}</small></td>`
+        : "<td>–</td>";
+    }
+    html += "</tr>";
+  }
+  el.innerHTML = html + "</tbody>";
+}

@@ -1,0 +1,59 @@
+// What a browser user downloads, gzipped: the whole ESM entry bundled and minified by Vite (the
+// kernels are inlined in it as base64), the same files unbundled as a plain module page loads
+// them, and the raw .wasm for those who compile it themselves. `npm run size` prints it;
+// test/e2e/package.test.ts holds the package to BUDGET.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build, type Rolldown } from "vite";
+
+/** Gzipped bytes of the bundled, minified ESM entry (all exports, kernels included). */
+export const BUDGET = 10_000;
+
+export interface Size { bytes: number; gzip: number }
+export interface Sizes { bundled: Size; unbundled: Size; wasm: Size }
+
+const gz = (b: Uint8Array | string): number => gzipSync(b, { level: 9 }).length;
+const size = (b: Uint8Array | string): Size => ({ bytes: Buffer.byteLength(b), gzip: gz(b) });
+
+/** Sizes of the package in `pkgDir` (its built dist/). */
+export async function measure(pkgDir: string): Promise<Sizes> {
+  const dist = resolve(pkgDir, "dist");
+  // An app build whose entry keeps every export alive (lib mode would keep whitespace in ES output).
+  const entry = `import * as lib from ${JSON.stringify(join(dist, "index.js"))}; globalThis.layernorm = lib;`;
+  const out = (await build({
+    configFile: false,
+    logLevel: "silent",
+    plugins: [{ name: "entry", resolveId: (id) => (id === "entry" ? "\0entry" : undefined), load: (id) => (id === "\0entry" ? entry : undefined) }],
+    build: { write: false, rollupOptions: { input: "entry" } },
+  })) as Rolldown.RolldownOutput | Rolldown.RolldownOutput[];
+  const chunks = [out].flat().flatMap((o) => o.output).filter((o) => o.type === "chunk");
+  if (chunks.length !== 1) throw new Error(`expected one chunk, got ${chunks.length}`);
+  // Unbundled: every ESM .js file under dist/ except the CommonJS build and test-only modules.
+  const files = walk(dist).filter((f) => f.endsWith(".js") && !/[\\/](cjs|reference)[\\/]|registry\.js$/.test(f));
+  const unbundled = files.map((f) => size(readFileSync(f))).reduce((a, b) => ({ bytes: a.bytes + b.bytes, gzip: a.gzip + b.gzip }));
+  return { bundled: size(chunks[0]!.code), unbundled, wasm: size(readFileSync(join(dist, "layernorm.wasm"))) };
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+}
+
+export function report(s: Sizes): string {
+  const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+  return [
+    `bundled + minified (Vite), kernels inlined: ${kb(s.bundled.bytes)}, gzip ${kb(s.bundled.gzip)} (budget ${kb(BUDGET)})`,
+    `unbundled ESM files (plain module page):    ${kb(s.unbundled.bytes)}, gzip ${kb(s.unbundled.gzip)} (sum of per-file gzip)`,
+    `layernorm.wasm alone:                       ${kb(s.wasm.bytes)}, gzip ${kb(s.wasm.gzip)}`,
+  ].join("\n");
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const s = await measure(fileURLToPath(new URL("..", import.meta.url)));
+  console.log(report(s));
+  if (s.bundled.gzip > BUDGET) {
+    console.error(`over budget by ${s.bundled.gzip - BUDGET} bytes`);
+    process.exitCode = 1;
+  }
+}
