@@ -7,9 +7,12 @@ import { launchOptions } from "./test/chromium.js";
 const suite = ["test/*.test.ts"];
 const nodeOnly = [
   "test/debug-build.test.ts", // reads build/layernorm.debug.wasm with node:fs
+  "test/threads-node.test.ts", // starts Node processes
 ];
 
 export default defineConfig({
+  // Cross-origin isolation, so the browser tests get SharedArrayBuffer and can test threads.
+  server: { headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } },
   test: {
     testTimeout: 120_000,
     // Test artifacts (failure screenshots, attachments) stay under test-results/, which git ignores.

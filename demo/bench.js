@@ -29,7 +29,7 @@ const OPS = [
 ];
 
 /** Backends this page can run, each a runtime + whether its arguments live in wasm memory. */
-export function backends(lib) {
+export async function backends(lib) {
   const list = [], notes = [];
   try {
     const rt = lib.createRuntime({ backend: "wasm" });
@@ -38,24 +38,21 @@ export function backends(lib) {
     notes.push(`no wasm backend here: ${e.message}`);
   }
   list.push({ name: "JS fallback", rt: lib.createRuntime({ backend: "js" }), zeroCopy: false });
-  const threads = threadedRuntime(lib);
+  const threads = await threadedRuntime(lib);
   if (threads.runtime) list.push({ name: `wasm ${threads.count} threads`, rt: threads.runtime, zeroCopy: true });
   notes.push(threads.note);
   return { list, notes };
 }
 
 /**
- * The threaded runtime, when this page may use one. It needs SharedArrayBuffer, so cross-origin
- * isolation (COOP/COEP headers, which `npm run demo` sends), and a library that offers it: the
- * threaded runtime is not in the library yet; this is the one place to adapt when it lands.
+ * The threaded runtime, when this page may use one: it needs SharedArrayBuffer, so cross-origin
+ * isolation (COOP/COEP headers, which `npm run demo` sends). Workers start asynchronously.
  */
-function threadedRuntime(lib) {
+async function threadedRuntime(lib) {
   const count = Math.max(2, Math.min(navigator.hardwareConcurrency || 2, 8));
-  if (!globalThis.crossOriginIsolated) return { note: "threads: page is not cross-origin isolated" };
-  if (typeof lib.threadsSupported !== "function" || !lib.threadsSupported()) {
-    return { note: "threads: cross-origin isolated, but this version of the library has no threaded runtime" };
-  }
-  return { runtime: lib.createRuntime({ threads: count }), count, note: `threads: ${count} workers` };
+  if (!globalThis.crossOriginIsolated || !lib.threadsSupported()) return { note: "threads: page is not cross-origin isolated, so no SharedArrayBuffer: single-threaded" };
+  const runtime = await lib.Runtime.create({ threads: count });
+  return { runtime, count: runtime.threads, note: `threads: ${runtime.threads} (the page thread + ${runtime.threads - 1} workers)` };
 }
 
 function normal(n, seed) {
@@ -90,7 +87,7 @@ function calibrate(call) {
 
 /** Runs the benchmark; `progress(text)` is told what is being measured. */
 export async function benchmark(lib, progress) {
-  const { list, notes } = backends(lib);
+  const { list, notes } = await backends(lib);
   const results = [];
   for (const op of OPS.filter((o) => o.available(lib))) {
     for (const [rows, cols] of SHAPES) {

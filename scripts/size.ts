@@ -12,7 +12,7 @@ import { build, type Rolldown } from "vite";
 export const BUDGET = 10_000;
 
 export interface Size { bytes: number; gzip: number }
-export interface Sizes { bundled: Size; unbundled: Size; wasm: Size }
+export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }
 
 const gz = (b: Uint8Array | string): number => gzipSync(b, { level: 9 }).length;
 const size = (b: Uint8Array | string): Size => ({ bytes: Buffer.byteLength(b), gzip: gz(b) });
@@ -28,12 +28,16 @@ export async function measure(pkgDir: string): Promise<Sizes> {
     plugins: [{ name: "entry", resolveId: (id) => (id === "entry" ? "\0entry" : undefined), load: (id) => (id === "\0entry" ? entry : undefined) }],
     build: { write: false, rollupOptions: { input: "entry" } },
   })) as Rolldown.RolldownOutput | Rolldown.RolldownOutput[];
-  const chunks = [out].flat().flatMap((o) => o.output).filter((o) => o.type === "chunk");
-  if (chunks.length !== 1) throw new Error(`expected one chunk, got ${chunks.length}`);
+  // The entry chunk is what every user downloads; the worker pool is a separate chunk that only
+  // init({ threads }) / Runtime.create({ threads }) loads.
+  const all = [out].flat().flatMap((o) => o.output).filter((o) => o.type === "chunk");
+  const chunks = all.filter((c) => c.isEntry);
+  if (chunks.length !== 1) throw new Error(`expected one entry chunk, got ${chunks.length}`);
+  const lazy = all.filter((c) => !c.isEntry).map((c) => size(c.code)).reduce((a, b) => ({ bytes: a.bytes + b.bytes, gzip: a.gzip + b.gzip }), { bytes: 0, gzip: 0 });
   // Unbundled: every ESM .js file under dist/ except the CommonJS build and test-only modules.
   const files = walk(dist).filter((f) => f.endsWith(".js") && !/[\\/](cjs|reference)[\\/]|registry\.js$/.test(f));
   const unbundled = files.map((f) => size(readFileSync(f))).reduce((a, b) => ({ bytes: a.bytes + b.bytes, gzip: a.gzip + b.gzip }));
-  return { bundled: size(chunks[0]!.code), unbundled, wasm: size(readFileSync(join(dist, "layernorm.wasm"))) };
+  return { bundled: size(chunks[0]!.code), lazy, unbundled, wasm: size(readFileSync(join(dist, "layernorm.wasm"))) };
 }
 
 function walk(dir: string): string[] {
@@ -44,6 +48,7 @@ export function report(s: Sizes): string {
   const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
   return [
     `bundled + minified (Vite), kernels inlined: ${kb(s.bundled.bytes)}, gzip ${kb(s.bundled.gzip)} (budget ${kb(BUDGET)})`,
+    `+ worker pool, loaded only with threads:    ${kb(s.lazy.bytes)}, gzip ${kb(s.lazy.gzip)}`,
     `unbundled ESM files (plain module page):    ${kb(s.unbundled.bytes)}, gzip ${kb(s.unbundled.gzip)} (sum of per-file gzip)`,
     `layernorm.wasm alone:                       ${kb(s.wasm.bytes)}, gzip ${kb(s.wasm.gzip)}`,
   ].join("\n");

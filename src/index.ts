@@ -7,7 +7,7 @@ export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOption
 export { Tensor } from "./runtime/memory.js";
 export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type Float32Like } from "./runtime/runtime.js";
 export { simdSupported, wasmBytes } from "./runtime/module.js";
-export { sharedMemoryVariant, threadsSupported } from "./runtime/pool.js";
+export { sharedMemoryVariant, threadsSupported } from "./runtime/shared.js";
 export type { Shape } from "./ops/validate.js";
 
 /**

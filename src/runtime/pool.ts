@@ -6,7 +6,7 @@
 // same kernel code on its rows. Parts are fixed by the shape, not by the thread count, and rows
 // are independent (cross-row reductions combine per-part partials in part order), so results are
 // bitwise identical for any number of threads. Workers allocate nothing and never grow memory.
-import { wasmBytes } from "./module.js";
+import { nodeModule, sharedKernelModule } from "./shared.js";
 
 // Int32 slots of the control block.
 const GEN = 0, PENDING = 1, NEXT = 2, NPARTS = 3, FN = 4, NARGS = 5, ROWS_AT = 6, PART_ROWS = 7, ROWS = 8, EXIT = 9, READY = 10;
@@ -65,85 +65,6 @@ const program = `(${workerMain.toString()})(${runParts.toString()}`;
 interface WorkerLike {
   postMessage(m: unknown): void;
   terminate(): unknown;
-}
-
-/**
- * Rewrites a module's memory import to a shared one (max 65536 pages). The kernels themselves
- * are unchanged: the threaded runtime runs exactly the single-threaded code.
- */
-export function sharedMemoryVariant(bytes: Uint8Array): Uint8Array {
-  const leb = (v: number): number[] => { const o: number[] = []; do { let b = v & 127; v >>>= 7; if (v) b |= 128; o.push(b); } while (v); return o; };
-  let at = 8;
-  const readLeb = (): number => { let v = 0, s = 0, b: number; do { b = bytes[at++]!; v |= (b & 127) << s; s += 7; } while (b & 128); return v >>> 0; };
-  while (at < bytes.length) {
-    const id = bytes[at++]!;
-    const sizeAt = at;
-    const size = readLeb();
-    const body = at;
-    if (id === 2) {
-      const out: number[] = [];
-      const count = readLeb();
-      out.push(...leb(count));
-      for (let i = 0; i < count; i++) {
-        const from = at;
-        for (let name = 0; name < 2; name++) { // module and field names: length, then bytes
-          const len = readLeb();
-          at += len;
-        }
-        const kind = bytes[at++]!;
-        out.push(...bytes.subarray(from, at));
-        if (kind !== 2) throw new Error("sharedMemoryVariant: the kernel module imports something other than its memory");
-        const flags = bytes[at++]!;
-        const min = readLeb();
-        if (flags & 1) readLeb();
-        out.push(3, ...leb(min), ...leb(65536));
-      }
-      const rest = bytes.subarray(body + size);
-      return Uint8Array.from([...bytes.subarray(0, sizeAt), ...leb(out.length), ...out, ...rest]);
-    }
-    at = body + size;
-  }
-  throw new Error("sharedMemoryVariant: no import section");
-}
-
-let sharedModule: WebAssembly.Module | undefined;
-let warned = false;
-
-/** True when this engine can share wasm memory between threads (cross-origin isolated pages, Node). */
-export function threadsSupported(): boolean {
-  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return false;
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  return g.crossOriginIsolated !== false;
-}
-
-/** Warns once per process that threads were requested but cannot be used. */
-export function warnNoThreads(reason: string): void {
-  if (warned) return;
-  warned = true;
-  console.warn(`layernorm-wasm: threads requested but ${reason}; running single-threaded (results are identical)`);
-}
-
-/** The shared-memory kernel module (the inlined bytes with a shared memory import). */
-export function sharedKernelModule(): WebAssembly.Module {
-  sharedModule ??= new WebAssembly.Module(sharedMemoryVariant(wasmBytes()) as BufferSource);
-  return sharedModule;
-}
-
-/** Number of hardware threads, for threads: "auto". */
-export async function availableThreads(): Promise<number> {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  try {
-    const os = (await import(/* @vite-ignore */ /* webpackIgnore: true */ nodeModule("os"))) as { availableParallelism?: () => number; cpus(): unknown[] };
-    return os.availableParallelism?.() ?? os.cpus().length;
-  } catch {
-    return 1;
-  }
-}
-
-/** Hides Node built-in specifiers from bundlers, which would otherwise try to resolve them. */
-function nodeModule(name: string): string {
-  return `node:${name}`;
 }
 
 async function spawn(): Promise<WorkerLike> {

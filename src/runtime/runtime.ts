@@ -4,7 +4,8 @@
 import { Arena, arenaCount, arenaOf, PAGE, PlainMemory, Tensor } from "./memory.js";
 import { describe, kernelModule, wasmUnavailable, type Kernels } from "./module.js";
 import { ArgCheck } from "./args.js";
-import { availableThreads, CONTROL_BYTES, Pool, sharedKernelModule, threadsSupported, warnNoThreads } from "./pool.js";
+import type { Pool } from "./pool.js";
+import { availableThreads, sharedKernelModule, threadsSupported, warnNoThreads } from "./shared.js";
 
 export type Backend = "wasm" | "js";
 export type BackendChoice = Backend | "auto";
@@ -81,10 +82,11 @@ export class Runtime {
       warnNoThreads("SharedArrayBuffer is unavailable (a browser page needs Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)");
       return new Runtime(rest);
     }
-    if (options.backend === "js" || (!options.module && !simdSupported())) {
+    if (options.backend === "js" || (!options.module && wasmUnavailable())) {
       warnNoThreads("the JS fallback backend is single-threaded");
       return new Runtime(rest);
     }
+    const { CONTROL_BYTES, Pool } = await import("./pool.js"); // loaded only by users of threads
     const rt = new Runtime(rest, true);
     const control = rt.arena.alloc(CONTROL_BYTES, true);
     rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>);
