@@ -1,7 +1,7 @@
 // Cold start, measured in a fresh process: import of the package + runtime initialisation, then
 // the first call. Prints one JSON line. Run by bench/compare.ts several times.
 const t0 = performance.now();
-const m = await import(new URL("../dist/index.js", import.meta.url).href);
+const m = await import(new URL("../dist/bundle/index.js", import.meta.url).href);
 m.initSync();
 const t1 = performance.now();
 m.layerNorm(new Float32Array(768), 768);

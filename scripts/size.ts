@@ -9,7 +9,7 @@ import { gzipSync } from "node:zlib";
 import { build, type Rolldown } from "vite";
 
 /** Gzipped bytes of the bundled, minified ESM entry (all exports, kernels included). */
-export const BUDGET = 10_000;
+export const BUDGET = 11_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }
@@ -21,7 +21,7 @@ const size = (b: Uint8Array | string): Size => ({ bytes: Buffer.byteLength(b), g
 export async function measure(pkgDir: string): Promise<Sizes> {
   const dist = resolve(pkgDir, "dist");
   // An app build whose entry keeps every export alive (lib mode would keep whitespace in ES output).
-  const entry = `import * as lib from ${JSON.stringify(join(dist, "index.js"))}; globalThis.layernorm = lib;`;
+  const entry = `import * as lib from ${JSON.stringify(join(dist, "bundle/index.js"))}; globalThis.layernorm = lib;`;
   const out = (await build({
     configFile: false,
     logLevel: "silent",
@@ -49,7 +49,7 @@ export function report(s: Sizes): string {
   return [
     `bundled + minified (Vite), kernels inlined: ${kb(s.bundled.bytes)}, gzip ${kb(s.bundled.gzip)} (budget ${kb(BUDGET)})`,
     `+ worker pool, loaded only with threads:    ${kb(s.lazy.bytes)}, gzip ${kb(s.lazy.gzip)}`,
-    `unbundled ESM files (plain module page):    ${kb(s.unbundled.bytes)}, gzip ${kb(s.unbundled.gzip)} (sum of per-file gzip)`,
+    `ESM files a plain module page loads:        ${kb(s.unbundled.bytes)}, gzip ${kb(s.unbundled.gzip)} (sum of per-file gzip; includes the pool chunk)`,
     `layernorm.wasm alone:                       ${kb(s.wasm.bytes)}, gzip ${kb(s.wasm.gzip)}`,
   ].join("\n");
 }

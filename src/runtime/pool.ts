@@ -6,7 +6,6 @@
 // same kernel code on its rows. Parts are fixed by the shape, not by the thread count, and rows
 // are independent (cross-row reductions combine per-part partials in part order), so results are
 // bitwise identical for any number of threads. Workers allocate nothing and never grow memory.
-import { nodeModule, sharedKernelModule } from "./shared.js";
 
 // Int32 slots of the control block.
 const GEN = 0, PENDING = 1, NEXT = 2, NPARTS = 3, FN = 4, NARGS = 5, ROWS_AT = 6, PART_ROWS = 7, ROWS = 8, EXIT = 9, READY = 10;
@@ -70,7 +69,8 @@ interface WorkerLike {
 async function spawn(): Promise<WorkerLike> {
   const g = globalThis as { Worker?: new (url: string) => WorkerLike; Blob?: typeof Blob; URL?: typeof URL; process?: { versions?: { node?: string } } };
   if (g.process?.versions?.node) {
-    const { Worker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ nodeModule("worker_threads"))) as { Worker: new (src: URL) => WorkerLike & { unref(): void } };
+    const specifier = "node:" + "worker_threads"; // kept from bundlers, which would try to resolve it for browsers
+    const { Worker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as { Worker: new (src: URL) => WorkerLike & { unref(): void } };
     // An ES module from a data: URL: independent of how the parent was started (script, module, -e).
     const source = `import { parentPort } from "node:worker_threads"; ${program}, parentPort);`;
     const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`));
@@ -106,16 +106,16 @@ export class Pool {
 
   /**
    * Starts `threads - 1` workers on `memory` (shared) with the control block at `control`, and
-   * resolves once all of them are ready. `exports` are the caller's own kernel exports.
+   * resolves once all of them are ready. `exports` are the caller's own instance of `module`.
+   * (This file imports nothing, so bundlers split it off whole: only thread users load it.)
    */
-  static async start(threads: number, memory: WebAssembly.Memory, control: number, exports: Record<string, unknown>): Promise<Pool> {
+  static async start(threads: number, memory: WebAssembly.Memory, control: number, exports: Record<string, unknown>, module: WebAssembly.Module): Promise<Pool> {
     const names = Object.keys(exports).filter((k) => typeof exports[k] === "function");
     const buf = memory.buffer;
     const i32 = new Int32Array(buf, control, 16);
     const f64 = new Float64Array(buf, control + 64, 3 * MAX_ARGS);
     i32.fill(0);
     const workers = await Promise.all(Array.from({ length: threads - 1 }, () => spawn()));
-    const module = sharedKernelModule();
     for (const w of workers) w.postMessage({ module, memory, control, names });
     // Wait for every worker to report ready (asynchronously: browsers start workers on this thread's loop).
     const deadline = Date.now() + 30_000;

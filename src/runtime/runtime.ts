@@ -89,7 +89,7 @@ export class Runtime {
     const { CONTROL_BYTES, Pool } = await import("./pool.js"); // loaded only by users of threads
     const rt = new Runtime(rest, true);
     const control = rt.arena.alloc(CONTROL_BYTES, true);
-    rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>);
+    rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>, options.module ?? sharedKernelModule());
     return rt;
   }
 

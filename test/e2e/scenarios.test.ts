@@ -48,7 +48,7 @@ async function served(dir: string, headers?: Record<string, string>): Promise<st
 describe("Node", () => {
   it("ESM import gets the ESM build; inlined kernels, the exported .wasm and the JS fallback agree", () => {
     const r = node("node-esm.mjs");
-    expect(r.resolved).toMatch(/node_modules\/layernorm-wasm\/dist\/index\.js$/);
+    expect(r.resolved).toMatch(/node_modules\/layernorm-wasm\/dist\/bundle\/index\.js$/);
     expectSame(r.inline, "wasm");
     expectSame(r.fromFile, "wasm");
     expectSame(r.js, "js");
@@ -56,7 +56,7 @@ describe("Node", () => {
 
   it("CommonJS require gets the CommonJS build; same bits", () => {
     const r = node("node-cjs.cjs");
-    expect(r.resolved).toMatch(/node_modules\/layernorm-wasm\/dist\/cjs\/index\.js$/);
+    expect(r.resolved).toMatch(/node_modules\/layernorm-wasm\/dist\/bundle\/index\.cjs$/);
     expectSame(r.inline, "wasm");
     expectSame(r.fromFile, "wasm");
   });
