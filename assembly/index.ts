@@ -7,3 +7,9 @@ export { moments } from "./lanes";
 export function heapBase(): usize {
   return __heap_base;
 }
+
+// Copies rows * cols floats from src to dst with memory.copy: the memory-bandwidth roof the
+// benchmarks compare against, run through the same thread pool as the kernels.
+export function copyRows(src: usize, dst: usize, rows: i32, cols: i32): void {
+  memory.copy(dst, src, <usize>rows * <usize>cols << 2);
+}

@@ -7,6 +7,8 @@ export interface Kernels {
   heapBase(): number;
   /** Test hook: f64 (mean, variance) of each row, to check fallback/lanes.ts bit for bit. */
   moments(x: number, rows: number, cols: number, out: number): void;
+  /** Benchmark roof: memory.copy of rows * cols floats (row-parallel like the kernels). */
+  copyRows(src: number, dst: number, rows: number, cols: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
 }
 
