@@ -21,6 +21,7 @@ import { normRow } from "./normalize";
 
 let accS: f64 = 0;
 let accQ: f64 = 0;
+let accK: f64 = 0;
 
 export function skipNorm(
   x: usize, skip: usize, skipRows: i32, skipPhase: i32, rb: usize, w: usize, b: usize,
@@ -32,32 +33,41 @@ export function skipNorm(
   const rowBytes = <usize>cols << 2;
   const invD = 1.0 / <f64>cols;
   let sr = skipPhase; // skip row of this call's first row (a chunk may start mid-cycle)
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * rowBytes;
-    const dst = (sum ? sum : y) + off;
-    const sk = skip + <usize>sr * rowBytes;
-    if (++sr == skipRows) sr = 0;
-    addRow(x + off, sk, rb, dst, cols, rms);
-    let m: f64 = 0, v: f64;
-    if (rms) {
-      v = accQ * invD;
-    } else {
-      const K = <f64>load<f32>(dst);
-      const s = accS * invD;
-      v = accQ * invD - s * s;
-      if (v < 0) v = 0;
-      m = K + s;
-    }
+  // Software-pipelined as layerNorm: iteration r adds row r and takes its statistics, then
+  // normalises row r - 1 (its sqrt/div latency hidden behind row r's pass; rows are independent,
+  // so the bits are unchanged).
+  let m: f64 = 0, v: f64 = 0;
+  for (let r = 0; r <= rows; r++) {
     const rr = <f32>(1.0 / Math.sqrt(v + eps));
-    const mhi = <f32>m;
-    const mlo = <f32>(m - <f64>mhi);
-    if (mean) store<f32>(mean + (<usize>r << 2), mhi);
-    if (rstd) store<f32>(rstd + (<usize>r << 2), rr);
-    if (stats) {
-      store<f64>(stats + (<usize>r << 4), m);
-      store<f64>(stats + (<usize>r << 4), v, 8);
+    const pm = m, pv = v;
+    if (r < rows) {
+      const off = <usize>r * rowBytes;
+      const xr = x + off, sk = skip + <usize>sr * rowBytes, dst = (sum ? sum : y) + off;
+      // RMSNorm's own copy skips the shift and the unused sum (~20% faster); the residual bias
+      // is a per-vector branch (its own copies would cost ~800 bytes for no measured gain).
+      if (rms) addRow(xr, sk, rb, dst, cols, true);
+      else addRow(xr, sk, rb, dst, cols, false);
+      if (++sr == skipRows) sr = 0;
+      if (rms) {
+        v = accQ * invD;
+      } else {
+        const s = accS * invD;
+        v = accQ * invD - s * s;
+        if (v < 0) v = 0;
+        m = accK + s;
+      }
     }
-    normRow(dst, y + off, w, b, cols, mhi, mlo, rr, !rms);
+    if (r == 0) continue;
+    const q = r - 1, off = <usize>q * rowBytes;
+    const mhi = <f32>pm;
+    const mlo = <f32>(pm - <f64>mhi);
+    if (mean) store<f32>(mean + (<usize>q << 2), mhi);
+    if (rstd) store<f32>(rstd + (<usize>q << 2), rr);
+    if (stats) {
+      store<f64>(stats + (<usize>q << 4), pm);
+      store<f64>(stats + (<usize>q << 4), pv, 8);
+    }
+    normRow((sum ? sum : y) + off, y + off, w, b, cols, mhi, mlo, rr, !rms);
   }
 }
 
@@ -65,7 +75,7 @@ export function skipNorm(
 // (0 for RMSNorm).
 // @ts-ignore: decorator
 @inline function addRow(xr: usize, sk: usize, rb: usize, dst: usize, d: i32, rms: bool): void {
-  const hasRB = rb != 0; // a per-vector branch: one copy of the loop instead of two
+  const hasRB = rb != 0;
   let s0f = load<f32>(xr) + load<f32>(sk);
   if (hasRB) s0f += load<f32>(rb);
   const K: f64 = rms ? 0 : <f64>s0f;
@@ -84,12 +94,16 @@ export function skipNorm(
     }
     v128.store(dst + o, a);
     v128.store(dst + o, c, 16);
-    const t0 = f64x2.sub(lo2(a), kv), t1 = f64x2.sub(hi2(a), kv);
-    const t2 = f64x2.sub(lo2(c), kv), t3 = f64x2.sub(hi2(c), kv);
-    s0 = f64x2.add(s0, t0); q0 = f64x2.add(q0, f64x2.mul(t0, t0));
-    s1 = f64x2.add(s1, t1); q1 = f64x2.add(q1, f64x2.mul(t1, t1));
-    s2 = f64x2.add(s2, t2); q2 = f64x2.add(q2, f64x2.mul(t2, t2));
-    s3 = f64x2.add(s3, t3); q3 = f64x2.add(q3, f64x2.mul(t3, t3));
+    let t0 = lo2(a), t1 = hi2(a), t2 = lo2(c), t3 = hi2(c);
+    if (!rms) {
+      // RMSNorm skips the shift (K = 0: t - 0 = t) and the unused sum of t.
+      t0 = f64x2.sub(t0, kv); t1 = f64x2.sub(t1, kv); t2 = f64x2.sub(t2, kv); t3 = f64x2.sub(t3, kv);
+      s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
+    }
+    q0 = f64x2.add(q0, f64x2.mul(t0, t0));
+    q1 = f64x2.add(q1, f64x2.mul(t1, t1));
+    q2 = f64x2.add(q2, f64x2.mul(t2, t2));
+    q3 = f64x2.add(q3, f64x2.mul(t3, t3));
   }
   let s = combine8(s0, s1, s2, s3);
   let q = combine8(q0, q1, q2, q3);
@@ -104,4 +118,5 @@ export function skipNorm(
   }
   accS = s;
   accQ = q;
+  accK = K;
 }
