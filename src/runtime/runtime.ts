@@ -27,7 +27,7 @@ export interface RuntimeOptions {
 
 const MAX_BYTES = 65536 * PAGE;
 /** Staged (copied) row data per chunk: small enough to stay in L2 between copy-in and copy-out. */
-const CHUNK_BYTES = 128 * 1024;
+export const CHUNK_BYTES = 128 * 1024;
 
 
 export class Runtime {
@@ -233,6 +233,8 @@ export class Stager {
   private staged = false;
   private align = 1;
   private maxRows = 0;
+  /** @internal chunks handed out since the stager was created (tests check that calls really span several). */
+  chunks = 0;
 
   constructor(rt: Runtime) {
     this.rt = rt;
@@ -293,6 +295,7 @@ export class Stager {
   /** Sets p for the first chunk and returns its row count (0 when there are no rows). */
   first(): number {
     if (this.rows === 0) return 0;
+    this.chunks++;
     const cap = this.maxRows > 0 ? Math.min(this.rows, this.maxRows) : this.rows;
     if (!this.staged) {
       this.chunk = cap;
@@ -338,7 +341,9 @@ export class Stager {
     const n = Math.min(this.chunk, this.rows - this.r0);
     if (!this.staged) {
       this.r0 += n;
-      return this.r0 >= this.rows ? 0 : this.load();
+      if (this.r0 >= this.rows) return 0;
+      this.chunks++;
+      return this.load();
     }
     const f32 = this.rt.arena.f32;
     for (let i = 0; i < this.n; i++) {
@@ -347,7 +352,10 @@ export class Stager {
       (this.args[i] as Float32Array).set(f32.subarray(at, at + n * w), this.r0 * w);
     }
     this.r0 += n;
-    if (this.r0 < this.rows) return this.load();
+    if (this.r0 < this.rows) {
+      this.chunks++;
+      return this.load();
+    }
     for (let i = 0; i < this.n; i++) {
       if (this.kind[i] !== Kind.WholeOut || this.base[i]! >= 0) continue;
       const dst = this.args[i] as Float32Array, at = this.off[i]! >> 2;
