@@ -66,25 +66,35 @@ export function bnFinishJs(
   }
 }
 
-/** y = (((x - mhi) - mlo) * r) * w + b per channel, each step rounded to f32. */
+/**
+ * y = (((x - mhi) - mlo) * r) * w + b per channel, each step rounded to f32. Steps that are exact
+ * identities are skipped, which gives the same bits faster: t - mlo when mlo is +0 (always so in
+ * inference: the mean is a float32), u * w when w is 1, u + b when b is -0 (u + -0 = u for every
+ * u, zeros included).
+ */
 export function bnApplyJs(x: Float32Array, y: Float32Array, params: Float32Array, rows: number, C: number, inner: number): void {
   const rowLen = C * inner;
   if (inner > 1) {
-    for (let n = 0; n < rows; n++) {
-      for (let c = 0; c < C; c++) {
-        const mhi = params[c]!, mlo = params[C + c]!, r = params[2 * C + c]!, w = params[3 * C + c]!, b = params[4 * C + c]!;
+    for (let c = 0; c < C; c++) {
+      const mhi = params[c]!, mlo = params[C + c]!, r = params[2 * C + c]!, w = params[3 * C + c]!, b = params[4 * C + c]!;
+      const noLo = Object.is(mlo, 0), plain = w === 1 && Object.is(b, -0);
+      for (let n = 0; n < rows; n++) {
         const o = n * rowLen + c * inner, end = o + inner;
-        for (let i = o; i < end; i++) y[i] = fr(fr(fr(fr(x[i]! - mhi) - mlo) * r) * w) + b;
+        if (noLo && plain) for (let i = o; i < end; i++) y[i] = fr(x[i]! - mhi) * r;
+        else if (noLo) for (let i = o; i < end; i++) y[i] = fr(fr(fr(x[i]! - mhi) * r) * w) + b;
+        else for (let i = o; i < end; i++) y[i] = fr(fr(fr(fr(x[i]! - mhi) - mlo) * r) * w) + b;
       }
     }
-  } else {
-    const r0 = 2 * C, w0 = 3 * C, b0 = 4 * C;
-    for (let n = 0; n < rows; n++) {
-      const o = n * rowLen;
-      for (let c = 0; c < C; c++) {
-        const i = o + c;
-        y[i] = fr(fr(fr(fr(x[i]! - params[c]!) - params[C + c]!) * params[r0 + c]!) * params[w0 + c]!) + params[b0 + c]!;
-      }
+    return;
+  }
+  // Channels-last: tiles of 16 rows, channel-outer inside a tile with scalar parameters (measured
+  // faster in V8 than five per-element parameter loads, and the tile stays in cache).
+  for (let n0 = 0; n0 < rows; n0 += 16) {
+    const start = n0 * C, end = Math.min(rows, n0 + 16) * C;
+    for (let c = 0; c < C; c++) {
+      const mhi = params[c]!, mlo = params[C + c]!, r = params[2 * C + c]!, w = params[3 * C + c]!, b = params[4 * C + c]!;
+      if (Object.is(mlo, 0)) for (let i = start + c; i < end; i += C) y[i] = fr(fr(fr(x[i]! - mhi) * r) * w) + b;
+      else for (let i = start + c; i < end; i += C) y[i] = fr(fr(fr(fr(x[i]! - mhi) - mlo) * r) * w) + b;
     }
   }
 }
