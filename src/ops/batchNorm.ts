@@ -1,6 +1,7 @@
 // batchNorm(x, shape, options) and class BatchNorm: torch.nn.functional.batch_norm and
-// torch.nn.BatchNorm1d/2d/3d (ONNX BatchNormalization-15), for a channel axis anywhere (NCHW:
-// channelAxis 1; channels-last [N, ..., C]: channelAxis -1).
+// torch.nn.BatchNorm1d/2d/3d, for a channel axis anywhere (NCHW: channelAxis 1; channels-last
+// [N, ..., C]: channelAxis -1). Inference also matches ONNX BatchNormalization-15; its training
+// mode does not (its momentum weights the old running value, its running variance is biased).
 import { BLOCK } from "../fallback/lanes.js";
 import { bnApplyJs, bnFinishJs, bnStatsJs } from "../fallback/batchNorm.js";
 import { Tensor } from "../runtime/memory.js";
