@@ -8,7 +8,9 @@
 //   inner > 1: for each row n in order, each plane (n, c) is summed in the lane order of lanes.ts
 //              (rowSums) and added to the block's S[c], Q[c];
 //   inner = 1: elements added one row at a time, rows in increasing order.
-// foldBlocks then adds the blocks in block order, so chunking never changes the bits.
+// foldBlocks then adds the blocks in block order, so chunking never changes the bits. K is
+// written by the call that holds row 0 (first = true) before it reads it: a threaded runtime must
+// finish that call (or store K itself) before other row ranges start.
 //
 // bnFinish: per channel, from total (S | Q) over M = count elements, or (inference) from the
 // running statistics: mean = K + S/M, var = max(Q/M - (S/M)^2, 0) (or mean = runMean,
