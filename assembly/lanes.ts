@@ -1,19 +1,30 @@
 // Shared SIMD helpers for the kernels. Everything here is @inline: the helpers cost no calls.
 //
-// Row statistics use one fixed accumulation order, reproduced by src/fallback/lanes.ts:
-//   K = f64(x[0]) (the row is shifted by one of its own elements, so a row like 40000 + noise
-//   sums small numbers). Eight f64 lanes: element i < D8 = D - D % 8 goes to lane i % 8,
-//   s[l] += x[i] - K and q[l] += (x[i] - K)^2, lanes start at +0, elements in increasing i.
-//   Lanes combine as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail i = D8..D-1 is added
-//   in order. With invD = 1/D (one f64 division per call): m = s * invD, mean = K + m,
-//   var = max(q * invD - m * m, 0).
-// The shift bounds the cancellation in q/D - (s/D)^2 by a factor D (x[0] is a row element, so
+// Every f64 reduction along a row uses one fixed accumulation order, reproduced by
+// src/fallback/lanes.ts ("the lane order"):
+//   eight f64 lanes, element i < D8 = D - D % 8 goes to lane i % 8, lanes start at +0 and take
+//   elements in increasing i; the lanes combine as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); then
+//   the tail i = D8..D-1 is added in order.
+//
+// Row statistics (LayerNorm, BatchNorm planes): the row is shifted by K, one of its own elements
+// (K = f64(x[0]) for a row), so a row like 40000 + noise sums small numbers: s = sum(x - K) and
+// q = sum((x - K)^2) in the lane order. With invD = 1/D (one f64 division per call):
+// m = s * invD, mean = K + m, var = max(q * invD - m * m, 0).
+// The shift bounds the cancellation in q/D - (s/D)^2 by a factor D (K is a row element, so
 // (mean - K)^2 <= D * var); in f64 that leaves ~2^-28 relative error in var for D = 16384,
 // far below float32 resolution, without a second pass over the row.
+// Mean square (RMSNorm): q = sum(x^2) in the lane order, ms = q * invD (no shift: x^2 has no
+// cancellation).
 
-// Results of the last rowMoments call (module globals are per instance, so per thread).
+/** Rows per block of every cross-row (column) reduction: partial sums per block, folded in block order. */
+export const BLOCK: i32 = 32;
+
+// Results of the last rowSums / rowMoments / rowSumSq call (module globals are per instance, so
+// per thread; they carry nothing from one kernel call to the next).
 export let momentMean: f64 = 0;
 export let momentVar: f64 = 0;
+export let sumS: f64 = 0;
+export let sumQ: f64 = 0;
 
 // @ts-ignore: decorator
 @inline export function lo2(v: v128): v128 {
@@ -27,11 +38,20 @@ export let momentVar: f64 = 0;
 @inline export function hsum2(v: v128): f64 {
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
-
-// Mean and biased variance of the f32 row at xr (d > 0 elements, invD = 1/d), in the order above.
+/** Lane-order combination of four f64x2 accumulators holding lanes (0,1), (2,3), (4,5), (6,7). */
 // @ts-ignore: decorator
-@inline export function rowMoments(xr: usize, d: i32, invD: f64): void {
-  const K = <f64>load<f32>(xr);
+@inline export function combine8(a: v128, b: v128, c: v128, d: v128): f64 {
+  return hsum2(f64x2.add(f64x2.add(a, c), f64x2.add(b, d)));
+}
+
+// s = sum(x - K), q = sum((x - K)^2) over the f32 row at xr (d elements), in the lane order.
+// Out of line: one copy shared by the kernels (a call per row measured no slower than inlining
+// at D >= 768; layerNorm keeps inlined copies, which are up to ~10% faster at D = 64).
+export function rowSums(xr: usize, d: i32, K: f64): void {
+  rowSumsInline(xr, d, K);
+}
+// @ts-ignore: decorator
+@inline export function rowSumsInline(xr: usize, d: i32, K: f64): void {
   const kv = f64x2.splat(K);
   let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
   let q0 = s0, q1 = s0, q2 = s0, q3 = s0;
@@ -47,27 +67,62 @@ export let momentVar: f64 = 0;
     s2 = f64x2.add(s2, t2); q2 = f64x2.add(q2, f64x2.mul(t2, t2));
     s3 = f64x2.add(s3, t3); q3 = f64x2.add(q3, f64x2.mul(t3, t3));
   }
-  let s = hsum2(f64x2.add(f64x2.add(s0, s2), f64x2.add(s1, s3)));
-  let q = hsum2(f64x2.add(f64x2.add(q0, q2), f64x2.add(q1, q3)));
+  let s = combine8(s0, s1, s2, s3);
+  let q = combine8(q0, q1, q2, q3);
   for (; i < d; i++) {
     const t = <f64>load<f32>(xr + (<usize>i << 2)) - K;
     s += t;
     q += t * t;
   }
-  const m = s * invD;
-  let v = q * invD - m * m;
+  sumS = s;
+  sumQ = q;
+}
+
+// Mean and biased variance of the f32 row at xr (d > 0 elements, invD = 1/d), in the order above.
+// @ts-ignore: decorator
+@inline export function rowMoments(xr: usize, d: i32, invD: f64, inline: bool = false): void {
+  const K = <f64>load<f32>(xr);
+  if (inline) rowSumsInline(xr, d, K);
+  else rowSums(xr, d, K);
+  const m = sumS * invD;
+  let v = sumQ * invD - m * m;
   if (v < 0) v = 0;
   momentMean = K + m;
   momentVar = v;
 }
 
-// Writes f64 (mean, variance) pairs of `rows` rows to out. Exported so tests can compare the
-// statistics with the JS twin bit for bit, in f64, where any change of order would show.
-export function moments(x: usize, rows: i32, cols: i32, out: usize): void {
+// Mean square of the f32 row at xr (RMSNorm): momentMean = 0, momentVar = sum(x^2) * invD.
+export function rowSumSq(xr: usize, d: i32, invD: f64): void {
+  let q0 = f64x2.splat(0), q1 = q0, q2 = q0, q3 = q0;
+  const d8 = d & ~7;
+  let i = 0;
+  for (; i < d8; i += 8) {
+    const p = xr + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16);
+    const t0 = lo2(a), t1 = hi2(a), t2 = lo2(b), t3 = hi2(b);
+    q0 = f64x2.add(q0, f64x2.mul(t0, t0));
+    q1 = f64x2.add(q1, f64x2.mul(t1, t1));
+    q2 = f64x2.add(q2, f64x2.mul(t2, t2));
+    q3 = f64x2.add(q3, f64x2.mul(t3, t3));
+  }
+  let q = combine8(q0, q1, q2, q3);
+  for (; i < d; i++) {
+    const t = <f64>load<f32>(xr + (<usize>i << 2));
+    q += t * t;
+  }
+  momentMean = 0;
+  momentVar = q * invD;
+}
+
+// Writes f64 (mean, variance) pairs of `rows` rows to out, or with rms (0, mean square).
+// Exported so tests can compare the statistics with the JS twin bit for bit, in f64, where any
+// change of order would show.
+export function moments(x: usize, rows: i32, cols: i32, out: usize, rms: bool): void {
   const rowBytes = <usize>cols << 2;
   const invD = 1.0 / <f64>cols;
   for (let r = 0; r < rows; r++) {
-    rowMoments(x + <usize>r * rowBytes, cols, invD);
+    if (rms) rowSumSq(x + <usize>r * rowBytes, cols, invD);
+    else rowMoments(x + <usize>r * rowBytes, cols, invD);
     store<f64>(out + (<usize>r << 4), momentMean);
     store<f64>(out + (<usize>r << 4), momentVar, 8);
   }

@@ -1,9 +1,16 @@
-// layernorm-wasm: LayerNorm as WebAssembly SIMD kernels over memory shared with JS, with a
+// layernorm-wasm: LayerNorm and the normalization family (RMSNorm, fused residual add + norm,
+// backward passes, BatchNorm) as WebAssembly SIMD kernels over memory shared with JS, with a
 // pure-JS fallback that returns the same bits.
 import { Runtime, defaultRuntime, initAsync, initSync as initDefault, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
 import type { Tensor } from "./runtime/memory.js";
 
 export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOptions } from "./ops/layerNorm.js";
+export { rmsNorm, RMSNorm, RMS_NORM_EPS, type RMSNormOptions, type RMSNormModuleOptions } from "./ops/rmsNorm.js";
+export { skipLayerNorm, skipRmsNorm, type SkipLayerNormOptions, type SkipRmsNormOptions } from "./ops/skipNorm.js";
+export {
+  layerNormBackward, rmsNormBackward, type LayerNormBackwardOptions, type RmsNormBackwardOptions, type NormGradients,
+} from "./ops/normBackward.js";
+export { batchNorm, BatchNorm, type BatchNormOptions, type BatchNormModuleOptions } from "./ops/batchNorm.js";
 export { Tensor } from "./runtime/memory.js";
 export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type Float32Like } from "./runtime/runtime.js";
 export { simdSupported, wasmBytes } from "./runtime/module.js";

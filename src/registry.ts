@@ -1,49 +1,290 @@
 // The list of ops. Tests (equivalence, accuracy, errors) and benchmarks iterate it, so a new op
 // is added here once: its public call, its float64 reference, and the shape of its arguments.
+import { batchNorm } from "./ops/batchNorm.js";
 import { layerNorm } from "./ops/layerNorm.js";
+import { layerNormBackward, rmsNormBackward } from "./ops/normBackward.js";
+import { rmsNorm } from "./ops/rmsNorm.js";
+import { skipLayerNorm, skipRmsNorm } from "./ops/skipNorm.js";
 import { layerNormReference } from "./reference/layerNorm.js";
+import { batchNormReference, normBackwardReference, rmsNormReference, skipSum } from "./reference/norms.js";
+import { Tensor } from "./runtime/memory.js";
 import type { Float32Like, Runtime } from "./runtime/runtime.js";
 
-/** "row": rows x cols; "feature": cols; "rowStat": one per row. */
-export type Role = "row" | "feature" | "rowStat";
+/**
+ * Sizes of a "rows x cols" case by role (OpEntry.size may change them): "row": rows x cols;
+ * "feature": cols; "rowStat": one per row; "channel": one per channel (cols by default).
+ */
+export type Role = "row" | "feature" | "rowStat" | "channel";
 export interface ArgSpec {
   name: string;
   role: Role;
   /** May be omitted (null) in a call. */
   optional?: boolean;
+  /** Optional arguments of one group are present or absent together (saved statistics, running statistics). */
+  group?: string;
+  /** An input the op updates in place (running statistics): compared like an output. */
+  updated?: boolean;
+  /** An input that may instead be a single row broadcast to every row (a "feature"-sized array). */
+  broadcast?: boolean;
+  /** Generated values: N(0,1) (default), N(1, 0.5) ("weight") or |N(0,1)| + 0.5 ("positive"). */
+  dist?: "normal" | "weight" | "positive";
 }
 /** Arguments by name; absent optional ones are null. Tensors or views over wasm memory are zero-copy. */
 export type Args = Record<string, Float32Like | null>;
 /** Plain-array arguments (references and baselines read them directly). */
 export type PlainArgs = Record<string, Float32Array | null>;
 export type RefArgs = Record<string, Float64Array | Float32Array | null>;
+/** Scalar options of a call. */
+export interface Params {
+  eps: number;
+  momentum: number;
+}
+export const defaultParams: Params = { eps: 1e-5, momentum: 0.1 };
 
 export interface OpEntry {
   name: string;
+  /** The PyTorch / ONNX op whose semantics it follows. */
+  matches: string;
   inputs: readonly ArgSpec[];
   outputs: readonly ArgSpec[];
-  /** Output that may be the same array as this input (in place). */
-  inPlace?: readonly [output: string, input: string];
-  /** Documented max abs error vs the float64 reference on N(0,1) rows with default parameters. */
+  /** Outputs that may be the same array as an input (in place): [output, input] pairs. */
+  inPlace?: readonly (readonly [output: string, input: string])[];
+  /** Elements of a role for a rows x cols case (default: see Role). */
+  size?(role: Role, rows: number, cols: number): number;
+  /** False for cases the op rejects by design (BatchNorm training needs > 1 value per channel). */
+  accepts?(rows: number, cols: number): boolean;
+  /** Scalar values the equivalence test sweeps, besides eps. */
+  sweep?: Partial<Record<keyof Params, readonly number[]>>;
+  /** Makes generated inputs consistent (e.g. saved statistics computed from x by the forward). */
+  prepare?(cols: number, a: PlainArgs, p: Params): void;
+  /** Max abs error of "row" outputs vs the float64 reference on N(0,1) rows, default parameters. */
   accuracy: number;
-  /** Runs the public API. `eps` is the op's eps/epsilon. */
-  call(rt: Runtime, cols: number, a: Args, eps: number, outs: Args): void;
-  /** Float64 reference (or, into Float32Arrays, the naive JS baseline for benchmarks). */
-  reference(cols: number, a: PlainArgs, eps: number, outs: RefArgs): void;
+  /**
+   * Worst error of the first output on adversarial finite rows, in ulp of the reference, or in
+   * units of 2^-24 * scale where the reference gives a scale (results that can cancel).
+   */
+  adversarial: number;
+  /** Same, with every optional input present (affine terms, saved statistics). */
+  affine: number;
+  /** Outputs that are reductions over rows (or channels): error in units of 2^-24 * scale (default |ref|). */
+  reductions?: number;
+  /** Runs the public API. */
+  call(rt: Runtime, cols: number, a: Args, p: Params, outs: Args): void;
+  /** Float64 reference (or, into Float32Arrays, the naive JS baseline for benchmarks); `scales` as in src/reference/norms.ts. */
+  reference(cols: number, a: PlainArgs, p: Params, outs: RefArgs, scales?: RefArgs): void;
+  /** The unfused equivalent through the public API, with `add` computing the sum (benchmarked against call). */
+  separate?(rt: Runtime, cols: number, a: Args, p: Params, outs: Args, add: AddRows): void;
+}
+
+const view = (a: Float32Like | null | undefined): Float32Array | null => (a == null ? null : a instanceof Tensor ? a.data : a);
+
+/** sum = (x + skip) [+ rb] with skip repeated over x and rb over rows of cols, each add rounded to f32. */
+export type AddRows = (x: Float32Like, skip: Float32Like, rb: Float32Like | null, sum: Float32Like, cols: number) => void;
+
+/** AddRows as plain JS loops (the f32 stores round each add). */
+export const addRowsJs: AddRows = (xa, skipa, rba, suma, cols) => {
+  const x = view(xa)!, skip = view(skipa)!, rb = view(rba), s = view(suma)!;
+  const n = x.length, sl = skip.length;
+  for (let r = 0; r < n; r += sl) for (let i = r, k = 0; k < sl; i++, k++) s[i] = x[i]! + skip[k]!;
+  if (rb) for (let r = 0; r < n; r += cols) for (let i = r, j = 0; j < cols; i++, j++) s[i] = s[i]! + rb[j]!;
+};
+
+/** Elements of an argument of `role` in a rows x cols case of `op`. */
+export function sizeOf(op: OpEntry, role: Role, rows: number, cols: number): number {
+  if (op.size) return op.size(role, rows, cols);
+  return role === "row" ? rows * cols : role === "feature" || role === "channel" ? cols : rows;
+}
+
+const rowsOf = (a: PlainArgs, cols: number): number => a.x!.length / cols;
+
+const skipInputs = (rms: boolean): ArgSpec[] => [
+  { name: "x", role: "row" }, { name: "skip", role: "row", broadcast: true },
+  { name: "residualBias", role: "feature", optional: true }, { name: "weight", role: "feature", optional: true, dist: "weight" },
+  ...(rms ? [] : [{ name: "bias", role: "feature", optional: true } as ArgSpec]),
+];
+
+let sumScratch = new Float32Array(0);
+
+function skipEntry(rms: boolean): OpEntry {
+  return {
+    name: rms ? "skipRmsNorm" : "skipLayerNorm",
+    matches: rms ? "onnxruntime SkipSimplifiedLayerNormalization" : "onnxruntime SkipLayerNormalization",
+    inputs: skipInputs(rms),
+    outputs: [
+      { name: "out", role: "row" }, { name: "sum", role: "row", optional: true },
+      ...(rms ? [] : [{ name: "mean", role: "rowStat", optional: true } as ArgSpec]), { name: "invStdDev", role: "rowStat", optional: true },
+    ],
+    inPlace: [["out", "x"], ["sum", "x"]],
+    accuracy: 1e-6,
+    adversarial: rms ? 1.5 : 2.5,
+    affine: 6,
+    call(rt, cols, a, p, o) {
+      // Literal options objects: an object spread measured ~4 us per call on Node 20.
+      const residualBias = a.residualBias ?? null, weight = a.weight ?? null, sum = o.sum ?? null, invStdDev = o.invStdDev ?? null;
+      if (rms) skipRmsNorm(a.x!, a.skip!, cols, { residualBias, weight, eps: p.eps, out: o.out!, sum, invStdDev, runtime: rt });
+      else skipLayerNorm(a.x!, a.skip!, cols, { residualBias, weight, bias: a.bias ?? null, eps: p.eps, out: o.out!, sum, mean: o.mean ?? null, invStdDev, runtime: rt });
+    },
+    reference(cols, a, p, o, sc) {
+      const rows = rowsOf(a, cols);
+      // A reused scratch for the float32 sum: as the naive baseline, allocating 1.5 MB per call
+      // made its time swing with the garbage collector.
+      if (sumScratch.length < a.x!.length) sumScratch = new Float32Array(a.x!.length);
+      const s = sumScratch.subarray(0, a.x!.length);
+      skipSum(a.x!, a.skip!, a.residualBias ?? null, s, rows, cols);
+      if (o.sum) o.sum.set(s);
+      if (rms) rmsNormReference(s, a.weight ?? null, o.out!, o.invStdDev ?? null, rows, cols, p.eps);
+      else {
+        layerNormReference(s, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, rows, cols, p.eps);
+        affineScale(a.bias ?? null, o.out!, sc?.out ?? null, cols);
+      }
+    },
+    separate(rt, cols, a, p, o, add) {
+      // What a caller does without the fused op: the add into `sum`, then the norm of the sum.
+      add(a.x!, a.skip!, a.residualBias ?? null, o.sum!, cols);
+      if (rms) rmsNorm(o.sum!, cols, { weight: a.weight ?? null, eps: p.eps, out: o.out!, invStdDev: o.invStdDev ?? null, runtime: rt });
+      else layerNorm(o.sum!, cols, { weight: a.weight ?? null, bias: a.bias ?? null, eps: p.eps, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt });
+    },
+  };
+}
+
+/** LayerNorm's scale for results with a bias: |y - b| + |b| (u * w and b can cancel). */
+function affineScale(b: Float32Array | null, y: Float64Array | Float32Array, scale: Float64Array | Float32Array | null, cols: number): void {
+  if (!scale || !b) return;
+  for (let i = 0; i < y.length; i++) scale[i] = Math.abs(y[i]! - b[i % cols]!) + Math.abs(b[i % cols]!);
+}
+
+function backwardEntry(rms: boolean): OpEntry {
+  return {
+    name: rms ? "rmsNormBackward" : "layerNormBackward",
+    matches: rms ? "torch.nn.RMSNorm backward (autograd)" : "torch native_layer_norm_backward",
+    inputs: [
+      { name: "x", role: "row" }, { name: "dy", role: "row" }, { name: "weight", role: "feature", optional: true, dist: "weight" },
+      ...(rms ? [] : [{ name: "mean", role: "rowStat", optional: true, group: "saved" } as ArgSpec]),
+      { name: "invStdDev", role: "rowStat", optional: true, group: "saved", dist: "positive" },
+    ],
+    outputs: [
+      { name: "dx", role: "row", optional: true }, { name: "dweight", role: "feature", optional: true },
+      ...(rms ? [] : [{ name: "dbias", role: "feature", optional: true } as ArgSpec]),
+    ],
+    inPlace: [["dx", "dy"]],
+    accuracy: 1e-6, // no output without a scale: dx is measured in units of 2^-24 * scale
+    adversarial: 6,
+    affine: 6,
+    reductions: 3,
+    prepare(cols, a, p) {
+      // Saved statistics as the forward would return them.
+      if (!a.invStdDev) return;
+      const y = new Float32Array(a.x!.length);
+      if (rms) rmsNorm(a.x!, cols, { eps: p.eps, out: y, invStdDev: a.invStdDev });
+      else layerNorm(a.x!, cols, { eps: p.eps, out: y, mean: a.mean!, invStdDev: a.invStdDev });
+    },
+    call(rt, cols, a, p, o) {
+      const weight = a.weight ?? null, invStdDev = a.invStdDev ?? null, dx = o.dx ?? null, dweight = o.dweight ?? null;
+      if (rms) rmsNormBackward(a.dy!, a.x!, cols, { weight, invStdDev, eps: p.eps, dx, dweight, runtime: rt });
+      else layerNormBackward(a.dy!, a.x!, cols, { weight, mean: a.mean ?? null, invStdDev, eps: p.eps, dx, dweight, dbias: o.dbias ?? null, runtime: rt });
+    },
+    reference(cols, a, p, o, sc) {
+      normBackwardReference(rms, a.dy!, a.x!, a.weight ?? null, a.mean ?? null, a.invStdDev ?? null, o.dx ?? null, o.dweight ?? null, o.dbias ?? null,
+        rowsOf(a, cols), cols, p.eps, { dx: sc?.dx ?? null, dweight: sc?.dweight ?? null, dbias: sc?.dbias ?? null });
+    },
+  };
+}
+
+/** BatchNorm cases: NCHW maps rows x cols to [rows, 3, cols]; channels-last to [rows, cols] (C = cols). */
+function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
+  const C = (cols: number) => (nchw ? 3 : cols);
+  const shape = (rows: number, cols: number) => (nchw ? [rows, 3, cols] : [rows, cols]);
+  const running: ArgSpec[] = [
+    { name: "runningMean", role: "channel", ...(training ? { optional: true, group: "running", updated: true } : {}) },
+    { name: "runningVar", role: "channel", dist: "positive", ...(training ? { optional: true, group: "running", updated: true } : {}) },
+  ];
+  return {
+    name: `batchNorm${training ? "Train" : "Eval"}${nchw ? "NCHW" : "NHWC"}`,
+    // ONNX BatchNormalization-15 agrees in inference only: in training its momentum weights the old
+    // running value and its running variance is the population one.
+    matches: `torch.nn.BatchNorm1d, ${training ? "training" : "eval"}, on ${nchw ? "[N, C, L] (channel axis 1)" : "[N, C] (channel axis last)"}${training ? "" : "; ONNX BatchNormalization-15"}`,
+    inputs: [
+      { name: "x", role: "row" }, ...running,
+      { name: "weight", role: "channel", optional: true, dist: "weight" }, { name: "bias", role: "channel", optional: true },
+    ],
+    outputs: [{ name: "out", role: "row" }, { name: "mean", role: "channel", optional: true }, { name: "invStdDev", role: "channel", optional: true }],
+    inPlace: [["out", "x"]],
+    size: (role, rows, cols) => (role === "row" ? rows * cols * (nchw ? 3 : 1) : role === "rowStat" ? rows : role === "channel" ? C(cols) : cols),
+    accepts: (rows, cols) => !training || rows * (nchw ? cols : 1) > 1,
+    ...(training ? { sweep: { momentum: [0, 0.1, 0.37, 1] } } : {}),
+    accuracy: 1e-6,
+    adversarial: training ? 3 : 2.5,
+    affine: 6,
+    reductions: 2,
+    call(rt, cols, a, p, o) {
+      const rows = a.x!.length / (cols * (nchw ? 3 : 1));
+      batchNorm(a.x!, shape(rows, cols), {
+        channelAxis: nchw ? 1 : -1, training, momentum: p.momentum, eps: p.eps, runningMean: a.runningMean ?? null, runningVar: a.runningVar ?? null,
+        weight: a.weight ?? null, bias: a.bias ?? null, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt,
+      });
+    },
+    reference(cols, a, p, o, sc) {
+      const rows = a.x!.length / (cols * (nchw ? 3 : 1));
+      batchNormReference(a.x!, a.weight ?? null, a.bias ?? null, a.runningMean ?? null, a.runningVar ?? null, training, p.momentum, o.out!, o.mean ?? null, o.invStdDev ?? null,
+        o.runningMean ?? null, o.runningVar ?? null, rows, C(cols), nchw ? cols : 1, p.eps);
+      if (sc?.out && a.bias) {
+        const c = C(cols), inner = nchw ? cols : 1;
+        for (let i = 0; i < o.out!.length; i++) {
+          const b = a.bias[Math.floor(i / inner) % c]!;
+          sc.out[i] = Math.abs(o.out![i]! - b) + Math.abs(b);
+        }
+      }
+      if (training && a.runningMean) {
+        // Running updates add two terms that can cancel: scale |(1 - m) run| + |m stat|.
+        for (let c = 0; c < C(cols); c++) {
+          if (sc?.runningMean) sc.runningMean[c] = Math.abs((1 - p.momentum) * a.runningMean[c]!) + Math.abs(o.runningMean![c]! - (1 - p.momentum) * a.runningMean[c]!);
+          if (sc?.runningVar) sc.runningVar[c] = Math.abs((1 - p.momentum) * a.runningVar![c]!) + Math.abs(o.runningVar![c]! - (1 - p.momentum) * a.runningVar![c]!);
+        }
+      }
+    },
+  };
 }
 
 export const ops: readonly OpEntry[] = [
   {
     name: "layerNorm",
-    inputs: [{ name: "x", role: "row" }, { name: "weight", role: "feature", optional: true }, { name: "bias", role: "feature", optional: true }],
+    matches: "torch.nn.LayerNorm / F.layer_norm, ONNX LayerNormalization-17",
+    inputs: [{ name: "x", role: "row" }, { name: "weight", role: "feature", optional: true, dist: "weight" }, { name: "bias", role: "feature", optional: true }],
     outputs: [{ name: "out", role: "row" }, { name: "mean", role: "rowStat", optional: true }, { name: "invStdDev", role: "rowStat", optional: true }],
-    inPlace: ["out", "x"],
+    inPlace: [["out", "x"]],
     accuracy: 1e-6,
-    call(rt, cols, a, eps, o) {
-      layerNorm(a.x!, cols, { weight: a.weight, bias: a.bias, eps, out: o.out!, mean: o.mean, invStdDev: o.invStdDev, runtime: rt });
+    adversarial: 2.5,
+    affine: 6,
+    call(rt, cols, a, p, o) {
+      layerNorm(a.x!, cols, { weight: a.weight ?? null, bias: a.bias ?? null, eps: p.eps, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt });
     },
-    reference(cols, a, eps, o) {
-      layerNormReference(a.x!, a.weight!, a.bias!, o.out!, o.mean!, o.invStdDev!, a.x!.length / cols, cols, eps);
+    reference(cols, a, p, o, sc) {
+      layerNormReference(a.x!, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, rowsOf(a, cols), cols, p.eps);
+      affineScale(a.bias ?? null, o.out!, sc?.out ?? null, cols);
     },
   },
+  {
+    name: "rmsNorm",
+    matches: "torch.nn.RMSNorm / F.rms_norm, ONNX RMSNormalization-23",
+    inputs: [{ name: "x", role: "row" }, { name: "weight", role: "feature", optional: true, dist: "weight" }],
+    outputs: [{ name: "out", role: "row" }, { name: "invStdDev", role: "rowStat", optional: true }],
+    inPlace: [["out", "x"]],
+    accuracy: 1e-6,
+    adversarial: 1.5,
+    affine: 4,
+    call(rt, cols, a, p, o) {
+      rmsNorm(a.x!, cols, { weight: a.weight ?? null, eps: p.eps, out: o.out!, invStdDev: o.invStdDev ?? null, runtime: rt });
+    },
+    reference(cols, a, p, o) {
+      rmsNormReference(a.x!, a.weight ?? null, o.out!, o.invStdDev ?? null, rowsOf(a, cols), cols, p.eps);
+    },
+  },
+  skipEntry(false),
+  skipEntry(true),
+  backwardEntry(false),
+  backwardEntry(true),
+  batchNormEntry(false, true),
+  batchNormEntry(true, true),
+  batchNormEntry(false, false),
+  batchNormEntry(true, false),
 ];

@@ -42,6 +42,8 @@ export const rowKinds: Record<string, (row: Float32Array, g: () => number, r: ()
   outlierFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = 1e6; },
   outlierLast: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length - 1] = -3e5; },
   alternating: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = i % 2 ? 1e10 * g() : 1e-10 * g(); },
+  // Magnitudes 2^-60..2^60 at random: every f64 lane sum rounds, so accumulation order shows.
+  wideRange: (row, _g, r) => { for (let i = 0; i < row.length; i++) row[i] = (r() < 0.5 ? -1 : 1) * 2 ** (120 * r() - 60); },
   nanFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = NaN; },
   nanMiddle: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length >> 1] = NaN; },
   nanLast: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length - 1] = NaN; },

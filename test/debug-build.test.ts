@@ -5,7 +5,7 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createRuntime, layerNorm } from "../src/index.js";
-import { ops } from "../src/registry.js";
+import { defaultParams, ops, sizeOf } from "../src/registry.js";
 import { fillRows, firstBitDifference, rowKinds } from "./data.js";
 import { makeInputs, variants } from "./harness.js";
 
@@ -21,11 +21,15 @@ describe("debug build", () => {
     for (const op of ops) {
       for (const cols of [1, 5, 8, 33, 768]) {
         const x = fillRows(Object.keys(rowKinds).length, cols, Object.keys(rowKinds), cols);
-        for (const v of variants(op).filter((v) => !v.inPlace)) {
-          const inputs = makeInputs(op, x.length / cols, cols, x, v, 1);
+        for (const v of variants(op).filter((v) => !v.inPlace && !v.broadcast)) {
+          const rows = x.length / cols;
+          if (op.accepts && !op.accepts(rows, cols)) continue;
+          const inputs = makeInputs(op, rows, cols, Object.keys(rowKinds), { ...v, broadcast: false }, 1);
           const outs = (rt: typeof debugRt) => {
-            const o = Object.fromEntries(op.outputs.map((a) => [a.name, v.present.has(a.name) || !a.optional ? new Float32Array(a.role === "row" ? x.length : a.role === "rowStat" ? x.length / cols : cols) : null]));
-            op.call(rt, cols, inputs, 1e-5, o);
+            const o = Object.fromEntries(op.outputs.map((a) => [a.name, v.present.has(a.name) || !a.optional ? new Float32Array(sizeOf(op, a.role, rows, cols)) : null]));
+            const a = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t && t.slice()])); // updated inputs change
+            op.call(rt, cols, a, defaultParams, o);
+            for (const s of op.inputs) if (s.updated) o[s.name] = a[s.name] ?? null;
             return o;
           };
           const d = outs(debugRt), r = outs(releaseRt);

@@ -1,7 +1,10 @@
 // Bad input: the right error class, a message naming what was expected and what arrived, nothing
 // written to any output, no input changed, and the library still works afterwards.
 import { describe, expect, it } from "vitest";
-import { createRuntime, layerNorm, LayerNorm, type Runtime } from "../src/index.js";
+import {
+  batchNorm, BatchNorm, createRuntime, layerNorm, LayerNorm, layerNormBackward, rmsNorm, RMSNorm, rmsNormBackward,
+  skipLayerNorm, skipRmsNorm, type Runtime,
+} from "../src/index.js";
 import { normal } from "./data.js";
 
 const D = 4, ROWS = 3;
@@ -91,6 +94,100 @@ const cases: Case[] = [
     make: (rt) => { const a = args(rt); const keep = rt.alloc(1); const t = rt.from(a.x); const v = t.data; t.free(); return { call: () => layerNorm(v, D, a.base), watch: a.all.slice(1).concat(keep.data) }; } },
 ];
 
+
+/** Arguments of the newer ops: x is ROWS x D; per-channel vectors have D entries for [ROWS, D] batches. */
+function more(rt: Runtime) {
+  const x = normal(ROWS * D, 1), skip = normal(ROWS * D, 4), dy = normal(ROWS * D, 5), w = normal(D, 2), b = normal(D, 3);
+  const out = new Float32Array(ROWS * D).fill(7), sum = new Float32Array(ROWS * D).fill(7);
+  const rm = normal(D, 6), rv = new Float32Array(D).fill(1), dw = new Float32Array(D).fill(7), db = new Float32Array(D).fill(7);
+  const mean = new Float32Array(ROWS).fill(7), inv = new Float32Array(ROWS).fill(7);
+  return { x, skip, dy, w, b, out, sum, rm, rv, dw, db, mean, inv, rt, all: [x, skip, dy, w, b, out, sum, rm, rv, dw, db, mean, inv] };
+}
+const M = (f: (a: ReturnType<typeof more>) => () => unknown) => (rt: Runtime) => { const a = more(rt); return { call: f(a), watch: a.all }; };
+
+cases.push(
+  // rmsNorm
+  { name: "rmsNorm: x a Float64Array", error: TypeError, message: /x: expected a Float32Array or Tensor, got Float64Array\(12\)/,
+    make: M((a) => () => rmsNorm(Float64Array.from(a.x) as never, D, { runtime: a.rt })) },
+  { name: "rmsNorm: weight of the wrong length", error: RangeError, message: /weight length: expected 4 \(product of normalizedShape\), got 3/,
+    make: M((a) => () => rmsNorm(a.x, D, { weight: a.w.subarray(1), out: a.out, runtime: a.rt })) },
+  { name: "rmsNorm: invStdDev of the wrong length", error: RangeError, message: /invStdDev length: expected 3 \(rows of x\), got 4/,
+    make: M((a) => () => rmsNorm(a.x, D, { invStdDev: a.dw, out: a.out, runtime: a.rt })) },
+  { name: "rmsNorm: out aliasing weight", error: RangeError, message: /out: expected memory separate from weight, got the same memory/,
+    make: M((a) => () => rmsNorm(a.x.subarray(0, D), D, { weight: a.w, out: a.w, runtime: a.rt })) },
+  { name: "rmsNorm: eps negative", error: RangeError, message: /eps: expected a finite number >= 0, got number -0.5/,
+    make: M((a) => () => rmsNorm(a.x, D, { eps: -0.5, out: a.out, runtime: a.rt })) },
+  // skipLayerNorm / skipRmsNorm
+  { name: "skip of a length that is not whole rows", error: RangeError, message: /skip length: expected 12 \(x length\) or a whole number of rows of 4 that divides the 3 rows of x, got 5/,
+    make: M((a) => () => skipLayerNorm(a.x, a.skip.subarray(0, 5), D, { out: a.out, runtime: a.rt })) },
+  { name: "skip of rows that do not divide x's rows", error: RangeError, message: /skip length: expected 12 .*got 8/,
+    make: M((a) => () => skipLayerNorm(a.x, a.skip.subarray(0, 8), D, { out: a.out, runtime: a.rt })) },
+  { name: "skip missing", error: TypeError, message: /skip: expected a Float32Array or Tensor, got undefined/,
+    make: M((a) => () => skipLayerNorm(a.x, undefined as never, D, { out: a.out, runtime: a.rt })) },
+  { name: "out aliasing skip", error: RangeError, message: /out: expected memory separate from skip, got the same memory/,
+    make: M((a) => () => skipLayerNorm(a.x, a.skip, D, { out: a.skip, runtime: a.rt })) },
+  { name: "sum aliasing out", error: RangeError, message: /sum: expected memory separate from out, got the same memory/,
+    make: M((a) => () => skipLayerNorm(a.x, a.skip, D, { out: a.out, sum: a.out, runtime: a.rt })) },
+  { name: "sum partly overlapping x", error: RangeError, message: /sum: expected memory separate from x \(or exactly the same array, for in place\), got an overlapping array/,
+    make: (rt) => { const buf = normal(ROWS * D + D, 9), skip = normal(ROWS * D, 4), out = new Float32Array(ROWS * D); return { call: () => skipLayerNorm(buf.subarray(0, ROWS * D), skip, D, { out, sum: buf.subarray(D), runtime: rt }), watch: [buf, skip, out] }; } },
+  { name: "residualBias of the wrong length", error: RangeError, message: /residualBias length: expected 4 \(product of normalizedShape\), got 12/,
+    make: M((a) => () => skipRmsNorm(a.x, a.skip, D, { residualBias: a.dy, out: a.out, runtime: a.rt })) },
+  { name: "skipRmsNorm given a bias", error: TypeError, message: /bias: expected none \(skipRmsNorm has no bias after normalising; use residualBias for the sum\), got Float32Array\(4\)/,
+    make: M((a) => () => skipRmsNorm(a.x, a.skip, D, { bias: a.b, out: a.out, runtime: a.rt } as never)) },
+  { name: "skipRmsNorm given a mean output", error: TypeError, message: /mean: expected none \(RMSNorm has no mean\), got Float32Array\(3\)/,
+    make: M((a) => () => skipRmsNorm(a.x, a.skip, D, { mean: a.mean, out: a.out, runtime: a.rt } as never)) },
+  // backward
+  { name: "backward: dy length not a multiple of D", error: RangeError, message: /dy length: expected a multiple of 5 \(product of normalizedShape\), got 12/,
+    make: M((a) => () => layerNormBackward(a.dy, a.x, 5, { dx: a.out, runtime: a.rt })) },
+  { name: "backward: x of another length than dy", error: RangeError, message: /x length: expected 12 \(dy length\), got 8/,
+    make: M((a) => () => layerNormBackward(a.dy, a.x.subarray(0, 8), D, { dx: a.out, runtime: a.rt })) },
+  { name: "backward: mean without invStdDev", error: TypeError, message: /mean and invStdDev: expected both \(saved by the forward\) or neither \(recomputed\), got only mean/,
+    make: M((a) => () => layerNormBackward(a.dy, a.x, D, { mean: a.mean, dx: a.out, dweight: a.dw, dbias: a.db, runtime: a.rt })) },
+  { name: "backward: dx aliasing x", error: RangeError, message: /dx: expected memory separate from x, got the same memory/,
+    make: M((a) => () => layerNormBackward(a.dy, a.x, D, { dx: a.x, dweight: a.dw, dbias: a.db, runtime: a.rt })) },
+  { name: "backward: dx partly overlapping dy", error: RangeError, message: /dx: expected memory separate from dy \(or exactly the same array, for in place\), got an overlapping array/,
+    make: (rt) => { const buf = normal(ROWS * D + D, 9), x = normal(ROWS * D, 1); return { call: () => layerNormBackward(buf.subarray(0, ROWS * D), x, D, { dx: buf.subarray(D), dweight: null, dbias: null, runtime: rt }), watch: [buf, x] }; } },
+  { name: "backward: dweight aliasing weight", error: RangeError, message: /dweight: expected memory separate from weight, got the same memory/,
+    make: M((a) => () => layerNormBackward(a.dy, a.x, D, { weight: a.w, dx: a.out, dweight: a.w, dbias: a.db, runtime: a.rt })) },
+  { name: "backward: dbias of the wrong length", error: RangeError, message: /dbias length: expected 4 \(product of normalizedShape\), got 3/,
+    make: M((a) => () => layerNormBackward(a.dy, a.x, D, { dx: a.out, dweight: a.dw, dbias: a.mean, runtime: a.rt })) },
+  { name: "backward: invStdDev of the wrong length", error: RangeError, message: /invStdDev length: expected 3 \(rows of dy\), got 4/,
+    make: M((a) => () => rmsNormBackward(a.dy, a.x, D, { invStdDev: a.rv, dx: a.out, dweight: a.dw, runtime: a.rt })) },
+  { name: "rmsNormBackward given dbias", error: TypeError, message: /dbias: expected none \(RMSNorm has no bias\), got Float32Array\(4\)/,
+    make: M((a) => () => rmsNormBackward(a.dy, a.x, D, { dx: a.out, dbias: a.db, runtime: a.rt } as never)) },
+  // batchNorm
+  { name: "batchNorm: shape not an array", error: TypeError, message: /shape: expected an array of at least 2 dimensions, got number 12/,
+    make: M((a) => () => batchNorm(a.x, 12 as never, { runningMean: a.rm, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: shape of rank 1", error: RangeError, message: /shape: expected at least 2 dimensions \(\[N, C, \.\.\.\]\), got 1/,
+    make: M((a) => () => batchNorm(a.x, [12], { runningMean: a.rm, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: shape product differs from x length", error: RangeError, message: /x length: expected 8 \(product of shape \[2, 4\]\), got 12/,
+    make: M((a) => () => batchNorm(a.x, [2, 4], { runningMean: a.rm, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: shape with a fractional dim", error: RangeError, message: /shape\[1\]: expected a non-negative integer, got number 1.5/,
+    make: M((a) => () => batchNorm(a.x, [8, 1.5], { runningMean: a.rm, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: channelAxis out of range", error: RangeError, message: /channelAxis: expected an integer from -2 to 1, got number 2/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: 2, runningMean: a.rm, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: eval without runningMean", error: TypeError, message: /runningMean: expected a Float32Array or Tensor \(required unless training\), got undefined/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: runningVar of the wrong length", error: RangeError, message: /runningVar length: expected 4 \(channels\), got 3/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, runningMean: a.rm, runningVar: a.mean, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: weight of the wrong length (NCHW: C = shape[1])", error: RangeError, message: /weight length: expected 3 \(channels\), got 4/,
+    make: M((a) => () => batchNorm(a.x, [1, ROWS, D], { weight: a.w, runningMean: a.mean, runningVar: a.inv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: momentum above 1", error: RangeError, message: /momentum: expected a number from 0 to 1, got number 1.5/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, momentum: 1.5, runningMean: a.rm, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: momentum NaN", error: RangeError, message: /momentum: expected a number from 0 to 1, got number NaN/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, momentum: NaN, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: training with one value per channel", error: RangeError, message: /x: expected more than 1 value per channel when training, got 1 \(shape \[1, 12\]\)/,
+    make: M((a) => () => batchNorm(a.x, [1, 12], { training: true, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: training with runningMean only", error: TypeError, message: /runningMean and runningVar: expected both or neither, got only runningMean/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, runningMean: a.rm, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: training, runningVar aliasing runningMean", error: RangeError, message: /runningVar: expected memory separate from runningMean, got the same memory/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, runningMean: a.rm, runningVar: a.rm, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: training, runningMean aliasing weight", error: RangeError, message: /runningMean: expected memory separate from weight, got the same memory/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, weight: a.w, runningMean: a.w, runningVar: a.rv, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: training not a boolean", error: TypeError, message: /training: expected a boolean, got number 1/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: 1 as never, out: a.out, runtime: a.rt })) },
+);
+
 for (const backend of ["wasm", "js"] as const) {
   describe(`errors (${backend} backend)`, () => {
     const rt = createRuntime({ backend });
@@ -119,5 +216,20 @@ describe("LayerNorm module errors", () => {
     expect(() => { ln.weight = new Float32Array(3); }).toThrow(/weight length: expected 4 \(product of normalizedShape\), got 3/);
     ln.dispose();
     expect(() => ln.forward(new Float32Array(4))).toThrow(/LayerNorm: expected a live module, got one that was disposed/);
+  });
+
+  it("RMSNorm and BatchNorm modules reject bad construction, parameters and shapes", () => {
+    expect(() => new RMSNorm([4, 0])).toThrow(/normalizedShape\[1\]: expected a positive integer, got number 0/);
+    const rms = new RMSNorm(4, { elementwiseAffine: false });
+    expect(() => { rms.weight = new Float32Array(4); }).toThrow(/weight: this RMSNorm has no weight/);
+    rms.dispose();
+    expect(() => new BatchNorm(0)).toThrow(/numFeatures: expected a positive integer, got number 0/);
+    expect(() => new BatchNorm(3, { momentum: -0.1 })).toThrow(/momentum: expected a number from 0 to 1, got number -0.1/);
+    const bn = new BatchNorm(3);
+    expect(() => bn.forward(new Float32Array(8), [2, 4])).toThrow(/shape\[1\] \(channels\): expected 3 \(numFeatures\), got number 4/);
+    expect(bn.numBatchesTracked).toBe(0);
+    expect(() => { bn.runningVar = [1, 2]; }).toThrow(/runningVar length: expected 3 \(numFeatures\), got 2/);
+    bn.dispose();
+    expect(() => bn.forward(new Float32Array(6), [2, 3])).toThrow(/BatchNorm: expected a live module, got one that was disposed/);
   });
 });

@@ -1,9 +1,15 @@
-// JS twins of assembly/lanes.ts. The arithmetic is plain f64, in exactly the kernel's order:
-// eight lanes (element i -> lane i % 8), combined ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)),
-// then the tail in order, then scaled by invD = 1/D. Any change here must be mirrored there, and vice versa.
+// JS twins of assembly/lanes.ts. The arithmetic is plain f64, in exactly the kernel's order
+// ("the lane order"): eight lanes (element i -> lane i % 8), combined
+// ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail in order. Any change here must be
+// mirrored there, and vice versa.
 
-/** Results of the last rowMoments call. */
+/** Rows per block of every cross-row reduction (assembly/lanes.ts BLOCK; a test checks they agree). */
+export const BLOCK = 32;
+
+/** Results of the last rowMoments / rowSumSq call. */
 export const moments = { mean: 0, variance: 0 };
+/** Results of the last rowSums call. */
+export const sums = { s: 0, q: 0 };
 
 /** Mean and biased variance of x[o .. o+d) (d > 0, invD = 1/d), bitwise equal to the wasm kernel's. */
 export function rowMoments(x: Float32Array, o: number, d: number, invD: number): void {
@@ -31,4 +37,58 @@ export function rowMoments(x: Float32Array, o: number, d: number, invD: number):
   if (v < 0) v = 0;
   moments.mean = K + m;
   moments.variance = v;
+}
+
+/** sums.s = sum(x - K), sums.q = sum((x - K)^2) over x[o .. o+d), in the lane order. */
+export function rowSums(x: Float32Array, o: number, d: number, K: number): void {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
+  const end8 = o + (d & ~7), end = o + d;
+  let i = o;
+  for (; i < end8; i += 8) {
+    const t0 = x[i]! - K, t1 = x[i + 1]! - K, t2 = x[i + 2]! - K, t3 = x[i + 3]! - K;
+    const t4 = x[i + 4]! - K, t5 = x[i + 5]! - K, t6 = x[i + 6]! - K, t7 = x[i + 7]! - K;
+    s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5; s6 += t6; s7 += t7;
+    q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
+    q4 += t4 * t4; q5 += t5 * t5; q6 += t6 * t6; q7 += t7 * t7;
+  }
+  let s = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+  let q = ((q0 + q4) + (q2 + q6)) + ((q1 + q5) + (q3 + q7));
+  for (; i < end; i++) {
+    const t = x[i]! - K;
+    s += t;
+    q += t * t;
+  }
+  sums.s = s;
+  sums.q = q;
+}
+
+/** Mean square of x[o .. o+d): moments.mean = 0, moments.variance = sum(x^2) * invD. */
+export function rowSumSq(x: Float32Array, o: number, d: number, invD: number): void {
+  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
+  const end8 = o + (d & ~7), end = o + d;
+  let i = o;
+  for (; i < end8; i += 8) {
+    const t0 = x[i]!, t1 = x[i + 1]!, t2 = x[i + 2]!, t3 = x[i + 3]!;
+    const t4 = x[i + 4]!, t5 = x[i + 5]!, t6 = x[i + 6]!, t7 = x[i + 7]!;
+    q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
+    q4 += t4 * t4; q5 += t5 * t5; q6 += t6 * t6; q7 += t7 * t7;
+  }
+  let q = ((q0 + q4) + (q2 + q6)) + ((q1 + q5) + (q3 + q7));
+  for (; i < end; i++) {
+    const t = x[i]!;
+    q += t * t;
+  }
+  moments.mean = 0;
+  moments.variance = q * invD;
+}
+
+/** Twin of the kernel's test export `moments`: f64 (mean, var) or (0, mean square) per row. */
+export function momentsJs(x: Float32Array, rows: number, cols: number, out: Float64Array, rms: boolean): void {
+  for (let r = 0; r < rows; r++) {
+    if (rms) rowSumSq(x, r * cols, cols, 1 / cols);
+    else rowMoments(x, r * cols, cols, 1 / cols);
+    out[2 * r] = moments.mean;
+    out[2 * r + 1] = moments.variance;
+  }
 }

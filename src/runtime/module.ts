@@ -5,11 +5,30 @@ import { wasmBase64 } from "./kernels.generated.js";
 /** The exports of build/layernorm.wasm. */
 export interface Kernels {
   heapBase(): number;
-  /** Test hook: f64 (mean, variance) of each row, to check fallback/lanes.ts bit for bit. */
-  moments(x: number, rows: number, cols: number, out: number): void;
+  /** Rows per block of the cross-row reductions (a WebAssembly.Global). */
+  BLOCK: { value: number };
+  /** Test hook: f64 (mean, variance) of each row, or (0, mean square) with rms, to check fallback/lanes.ts bit for bit. */
+  moments(x: number, rows: number, cols: number, out: number, rms: number): void;
   /** Benchmark roof: memory.copy of rows * cols floats (row-parallel like the kernels). */
   copyRows(src: number, dst: number, rows: number, cols: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
+  rmsNorm(x: number, w: number, y: number, rstd: number, rows: number, cols: number, eps: number): void;
+  skipNorm(
+    x: number, skip: number, skipRows: number, skipPhase: number, rb: number, w: number, b: number,
+    y: number, sum: number, mean: number, rstd: number, stats: number,
+    rows: number, cols: number, eps: number, rms: number,
+  ): void;
+  normBackward(
+    dy: number, x: number, w: number, mean: number, rstd: number, dx: number, parts: number, stats: number,
+    rows: number, cols: number, eps: number, rms: number,
+  ): void;
+  foldBlocks(parts: number, blocks: number, cols: number, total: number, init: number, out0: number, out1: number): void;
+  bnStats(x: number, rows: number, C: number, inner: number, K: number, parts: number, first: number): void;
+  bnFinish(
+    total: number, K: number, count: number, C: number, eps: number, momentum: number, training: number,
+    runMean: number, runVar: number, w: number, b: number, params: number, saveMean: number, saveRstd: number,
+  ): void;
+  bnApply(x: number, y: number, params: number, rows: number, C: number, inner: number): void;
 }
 
 let bytes: Uint8Array | undefined;

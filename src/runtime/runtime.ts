@@ -43,7 +43,7 @@ export const PART_ELEMENTS = 1 << 15;
 
 const MAX_BYTES = 65536 * PAGE;
 /** Staged (copied) row data per chunk: small enough to stay in L2 between copy-in and copy-out. */
-const CHUNK_BYTES = 128 * 1024;
+export const CHUNK_BYTES = 128 * 1024;
 
 
 export class Runtime {
@@ -65,6 +65,9 @@ export class Runtime {
   threadMinElements = THREAD_MIN_ELEMENTS;
   /** Whether the memory is a shared WebAssembly.Memory (threaded runtimes). */
   readonly shared: boolean;
+  /** @internal scratch block for kernel work areas (partial sums, per-channel parameters) */
+  workPtr = 0;
+  workBytes = 0;
 
   /**
    * A runtime with threads: resolves once its workers are ready. Without threads (or where
@@ -200,7 +203,7 @@ export class Runtime {
     return a === null ? null : a instanceof Tensor ? a.data : a;
   }
 
-  /** @internal the scratch block, at least `bytes` long (reallocated, never shrunk). */
+  /** @internal the staging scratch block, at least `bytes` long (reallocated, never shrunk). */
   scratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
       if (this.scratchBytes) this.arena.release(this.scratchPtr);
@@ -209,6 +212,20 @@ export class Runtime {
       this.scratchBytes = bytes;
     }
     return this.scratchPtr;
+  }
+
+  /**
+   * @internal the kernels' work area (separate from the staging scratch), at least `bytes` long.
+   * Its contents are undefined at the start of a call: kernels initialise what they read.
+   */
+  workspace(bytes: number): number {
+    if (bytes > this.workBytes) {
+      if (this.workBytes) this.arena.release(this.workPtr);
+      this.workBytes = 0;
+      this.workPtr = this.arena.alloc(bytes, true);
+      this.workBytes = bytes;
+    }
+    return this.workPtr;
   }
 }
 
@@ -279,8 +296,12 @@ function reuseDefault(options?: RuntimeOptions): Runtime | undefined {
   return defaultRt;
 }
 
-/** Row chunks of staged arguments: the only place that copies between JS arrays and wasm memory. */
-const enum Kind { RowIn, RowOut, Whole }
+/**
+ * Row chunks of staged arguments: the only place that copies between JS arrays and wasm memory.
+ * Chunks hold a multiple of `align` rows (except the last), so per-block reductions see the same
+ * blocks whatever the chunk size; `maxRows` also splits zero-copy calls (bounded kernel scratch).
+ */
+const enum Kind { RowIn, RowOut, Whole, WholeOut }
 const MAX_SLOTS = 12;
 
 export class Stager {
@@ -298,16 +319,28 @@ export class Stager {
   private r0 = 0;
   private chunk = 0;
   private staged = false;
+  private align = 1;
+  private maxRows = 0;
+  /** @internal chunks handed out since the stager was created (tests check that calls really span several). */
+  chunks = 0;
 
   constructor(rt: Runtime) {
     this.rt = rt;
   }
 
-  begin(rows: number): this {
+  /** Starts a call over `rows` rows: chunks of a multiple of `align` rows, at most `maxRows` (0: no cap; a multiple of align). */
+  begin(rows: number, align = 1, maxRows = 0): this {
     this.n = 0;
     this.rows = rows;
     this.staged = false;
+    this.align = align;
+    this.maxRows = maxRows;
     return this;
+  }
+
+  /** First row of the current chunk. */
+  get row0(): number {
+    return this.r0;
   }
 
   /** Input with `width` floats per row. */
@@ -321,6 +354,10 @@ export class Stager {
   /** Input read whole by every row (weight, bias). */
   whole(a: Float32Like | null): this {
     return this.slot(a, 0, Kind.Whole);
+  }
+  /** Output written whole (reductions over rows); copied back after the last chunk. */
+  wholeOut(a: Float32Like | null): this {
+    return this.slot(a, 0, Kind.WholeOut);
   }
 
   private slot(a: Float32Like | null, width: number, kind: Kind): this {
@@ -346,22 +383,28 @@ export class Stager {
   /** Sets p for the first chunk and returns its row count (0 when there are no rows). */
   first(): number {
     if (this.rows === 0) return 0;
+    this.chunks++;
+    const cap = this.maxRows > 0 ? Math.min(this.rows, this.maxRows) : this.rows;
     if (!this.staged) {
-      for (let i = 0; i < this.n; i++) this.p[i] = this.base[i]!;
-      this.chunk = this.rows;
+      this.chunk = cap;
       this.r0 = 0;
-      return this.rows;
+      if (cap === this.rows) {
+        for (let i = 0; i < this.n; i++) this.p[i] = this.base[i]!;
+        return this.rows;
+      }
+      return this.load();
     }
     let rowBytes = 0, wholeBytes = 0;
     for (let i = 0; i < this.n; i++) {
       if (this.base[i]! >= 0 || this.alias[i]! >= 0) continue;
-      if (this.kind[i] === Kind.Whole) wholeBytes += align64(this.args[i]!.length * 4);
+      if (isWhole(this.kind[i]!)) wholeBytes += align64(this.args[i]!.length * 4);
       else rowBytes += this.width[i]! * 4;
     }
-    const chunkRows = Math.max(1, Math.min(this.rows, Math.floor(CHUNK_BYTES / Math.max(rowBytes, 1))));
+    let chunkRows = Math.max(1, Math.min(cap, Math.floor(CHUNK_BYTES / Math.max(rowBytes, 1))));
+    if (chunkRows < this.rows) chunkRows = Math.min(cap, Math.max(this.align, chunkRows - (chunkRows % this.align)));
     let need = wholeBytes;
     for (let i = 0; i < this.n; i++) {
-      if (this.base[i]! < 0 && this.alias[i]! < 0 && this.kind[i] !== Kind.Whole) need += align64(chunkRows * this.width[i]! * 4);
+      if (this.base[i]! < 0 && this.alias[i]! < 0 && !isWhole(this.kind[i]!)) need += align64(chunkRows * this.width[i]! * 4);
     }
     let at = this.rt.scratch(need);
     const f32 = this.rt.arena.f32;
@@ -370,9 +413,9 @@ export class Stager {
       const a = this.alias[i]!;
       if (a >= 0) { this.off[i] = this.off[a]!; continue; }
       this.off[i] = at;
-      if (this.kind[i] === Kind.Whole) {
+      if (isWhole(this.kind[i]!)) {
         const src = this.args[i] as Float32Array;
-        f32.set(src, at >> 2);
+        if (this.kind[i] === Kind.Whole) f32.set(src, at >> 2);
         at += align64(src.length * 4);
       } else at += align64(chunkRows * this.width[i]! * 4);
     }
@@ -383,8 +426,13 @@ export class Stager {
 
   /** Copies the finished chunk's outputs back, then prepares the next chunk; 0 when done. */
   next(): number {
-    if (!this.staged) return 0;
     const n = Math.min(this.chunk, this.rows - this.r0);
+    if (!this.staged) {
+      this.r0 += n;
+      if (this.r0 >= this.rows) return 0;
+      this.chunks++;
+      return this.load();
+    }
     const f32 = this.rt.arena.f32;
     for (let i = 0; i < this.n; i++) {
       if (this.kind[i] !== Kind.RowOut || this.base[i]! >= 0) continue;
@@ -392,8 +440,16 @@ export class Stager {
       (this.args[i] as Float32Array).set(f32.subarray(at, at + n * w), this.r0 * w);
     }
     this.r0 += n;
-    if (this.r0 >= this.rows) return 0;
-    return this.load();
+    if (this.r0 < this.rows) {
+      this.chunks++;
+      return this.load();
+    }
+    for (let i = 0; i < this.n; i++) {
+      if (this.kind[i] !== Kind.WholeOut || this.base[i]! >= 0) continue;
+      const dst = this.args[i] as Float32Array, at = this.off[i]! >> 2;
+      dst.set(f32.subarray(at, at + dst.length));
+    }
+    return 0;
   }
 
   private load(): number {
@@ -403,7 +459,7 @@ export class Stager {
       const w = this.width[i]!;
       const b = this.base[i]!;
       if (b >= 0) {
-        this.p[i] = b === 0 || this.kind[i] === Kind.Whole ? b : b + this.r0 * w * 4;
+        this.p[i] = b === 0 || isWhole(this.kind[i]!) ? b : b + this.r0 * w * 4;
         continue;
       }
       this.p[i] = this.off[i]!;
@@ -414,6 +470,10 @@ export class Stager {
     }
     return n;
   }
+}
+
+function isWhole(k: Kind): boolean {
+  return k === Kind.Whole || k === Kind.WholeOut;
 }
 
 function align64(n: number): number {
