@@ -9,8 +9,8 @@
 //              (rowSums) and added to the block's S[c], Q[c];
 //   inner = 1: elements added one row at a time, rows in increasing order.
 // foldBlocks then adds the blocks in block order, so chunking never changes the bits. K is
-// written by the call that holds row 0 (first = true) before it reads it: a threaded runtime must
-// finish that call (or store K itself) before other row ranges start.
+// written by the call that holds row 0 (first = true) before it reads it; a threaded runtime
+// first stores K with a rows = 0, first = true call, then runs every row range with first = false.
 //
 // bnFinish: per channel, from total (S | Q) over M = count elements, or (inference) from the
 // running statistics: mean = K + S/M, var = max(Q/M - (S/M)^2, 0) (or mean = runMean,
@@ -28,7 +28,7 @@ export function bnStats(x: usize, rows: i32, C: i32, inner: i32, K: usize, parts
   const plane = <usize>inner << 2;
   const rowBytes = <usize>C * plane;
   const blockBytes = <usize>C << 4;
-  if (first && rows > 0) for (let c = 0; c < C; c++) store<f32>(K + (<usize>c << 2), load<f32>(x + <usize>c * plane));
+  if (first) for (let c = 0; c < C; c++) store<f32>(K + (<usize>c << 2), load<f32>(x + <usize>c * plane));
   for (let n = 0; n < rows; n++) {
     const ps = parts + <usize>(n / BLOCK) * blockBytes, pq = ps + (<usize>C << 3);
     if (n % BLOCK == 0) memory.fill(ps, 0, blockBytes);

@@ -12,7 +12,8 @@ let threaded: Runtime[] = [];
 beforeAll(async () => {
   single = new Runtime({ backend: "wasm" });
   threaded = await Promise.all(counts.map((threads) => Runtime.create({ threads })));
-  for (const rt of threaded) rt.threadMinElements = 0; // every call through the pool, however small
+  // Every call through the pool, however small, in as many parts as possible (a row or a block each).
+  for (const rt of threaded) { rt.threadMinElements = 0; rt.partElements = 1; }
 });
 afterAll(() => { for (const rt of threaded) rt.shutdown(); });
 
@@ -44,6 +45,7 @@ describe("threads", () => {
   it("large calls split across parts at the default threshold give the same bits", () => {
     const rt = threaded[0]!;
     rt.threadMinElements = 1 << 17;
+    rt.partElements = 1 << 15;
     const cols = 768, rows = 700; // 537,600 elements: pool path with 700 / ceil(32768/768) = 17 parts
     const x = fillRows(rows, cols, ["normal", "offset40000", "nanMiddle"], 9);
     const a = single.from(x), b = rt.from(x);
@@ -51,6 +53,7 @@ describe("threads", () => {
     expect(firstBitDifference(ya.data, yb.data)).toBe(-1);
     for (const t of [a, b, ya, yb]) t.free();
     rt.threadMinElements = 0;
+    rt.partElements = 1;
   });
 
   it("many interleaved calls from async code all come back right", async () => {

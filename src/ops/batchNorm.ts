@@ -143,7 +143,11 @@ export function batchNorm(x: Float32Like, shape: readonly number[], options: Bat
   if (training) {
     const s = rt.stager.begin(rows, BLOCK, groupRows).rowIn(x, rowLen);
     for (let m = s.first(); m > 0; m = s.next()) {
-      k.bnStats(s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, +(s.row0 === 0));
+      if (rt.threadsFor(m * rowLen)) {
+        // The shift K (row 0's values) is written before any part reads it; parts are whole blocks.
+        if (s.row0 === 0) k.bnStats(s.p[0]!, 0, C, inner, ws + kOff, 0, 1);
+        rt.parallel("bnStats", [s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, 0], [4 * rowLen], 1, rowLen, BLOCK, [0, 0, 0, 0, 0, blockBytes]);
+      } else k.bnStats(s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, +(s.row0 === 0));
       k.foldBlocks(ws + partsOff, Math.ceil(m / BLOCK), C, ws + totalOff, +(s.row0 === 0), 0, 0);
     }
   }
@@ -155,7 +159,10 @@ export function batchNorm(x: Float32Like, shape: readonly number[], options: Bat
     k.bnFinish(ws + totalOff, ws + kOff, count, C, eps, momentum, +training, q[0]!, q[1]!, q[2]!, q[3]!, ws + paramsOff, q[6]!, q[7]!);
   }
   const s = rt.stager.begin(rows).rowIn(x, rowLen).rowOut(out, rowLen);
-  for (let m = s.first(); m > 0; m = s.next()) k.bnApply(s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner);
+  for (let m = s.first(); m > 0; m = s.next()) {
+    if (rt.threadsFor(m * rowLen)) rt.parallel("bnApply", [s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner], [4 * rowLen, 4 * rowLen], 3, rowLen);
+    else k.bnApply(s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner);
+  }
   return out;
 }
 

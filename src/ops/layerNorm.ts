@@ -2,7 +2,7 @@
 // (axis = -len(normalizedShape), stash_type float32 outputs Mean and InvStdDev).
 import { layerNormJs } from "../fallback/layerNorm.js";
 import { Tensor } from "../runtime/memory.js";
-import { defaultRuntime, PART_ELEMENTS, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
+import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
 import { checkEps, checkLength, shapeSize, type Shape } from "./validate.js";
 
 export interface LayerNormOptions {
@@ -60,10 +60,8 @@ export function layerNorm(x: Float32Like, normalizedShape: Shape, options: Layer
   const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
   const k = rt.kernels!;
   if (px >= 0 && py >= 0 && pm >= 0 && pr >= 0 && pw >= 0 && pb >= 0) {
-    const pool = rt.pool;
-    if (pool !== null && n >= rt.threadMinElements) {
-      const rb = cols * 4; // x and out advance a row at a time, mean and invStdDev a float
-      pool.run("layerNorm", [px, pw, pb, py, pm, pr, rows, cols, eps], [rb, 0, 0, rb, 4, 4], 6, rows, Math.ceil(PART_ELEMENTS / cols));
+    if (rt.threadsFor(n)) { // x and out advance a row at a time, mean and invStdDev a float
+      rt.parallel("layerNorm", [px, pw, pb, py, pm, pr, rows, cols, eps], [4 * cols, 0, 0, 4 * cols, 4, 4], 6, cols);
     } else if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
     return out;
   }

@@ -135,7 +135,11 @@ function normBackward(
     .rowIn(mean, 1).rowIn(invStdDev, 1).whole(weight).wholeOut(dweight).wholeOut(dbias);
   const p = s.p;
   for (let m = s.first(); m > 0; m = s.next()) {
-    k.normBackward(p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms);
+    if (rt.threadsFor(m * cols)) {
+      // Parts are whole reduction blocks; each writes its blocks' partial sums, folded below in block order.
+      const rb = 4 * cols;
+      rt.parallel("normBackward", [p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms], [rb, rb, 0, 4, 4, rb], 8, cols, BLOCK, [0, 0, 0, 0, 0, 0, 16 * cols]);
+    } else k.normBackward(p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms);
     if (wantCols) k.foldBlocks(parts, Math.ceil(m / BLOCK), cols, total, +(s.row0 === 0), p[6]!, p[7]!);
   }
   return result;

@@ -58,7 +58,8 @@ export function rmsNorm(x: Float32Like, normalizedShape: Shape, options: RMSNorm
   const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
   const k = rt.kernels!;
   if (px >= 0 && py >= 0 && pr >= 0 && pw >= 0) {
-    if (rows) k.rmsNorm(px, pw, py, pr, rows, cols, eps);
+    if (rt.threadsFor(n)) rt.parallel("rmsNorm", [px, pw, py, pr, rows, cols, eps], [4 * cols, 0, 4 * cols, 4], 4, cols);
+    else if (rows) k.rmsNorm(px, pw, py, pr, rows, cols, eps);
     return out;
   }
   const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(invStdDev, 1).whole(weight);

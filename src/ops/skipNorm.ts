@@ -109,7 +109,12 @@ function skipNorm(
   const pss = A.ptr(is), px = A.ptr(ix), prb = A.ptr(irb), pw = A.ptr(iw), pb = A.ptr(ib), psum = A.ptr(isum), pm = A.ptr(im), pr = A.ptr(ir);
   const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
   if (px >= 0 && pss >= 0 && prb >= 0 && pw >= 0 && pb >= 0 && py >= 0 && psum >= 0 && pm >= 0 && pr >= 0) {
-    k.skipNorm(px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms);
+    if (rt.threadsFor(n)) {
+      // A full skip advances with x; a broadcast one stays put, and parts hold whole cycles of it.
+      const rb = 4 * cols, full = skipRows === rows;
+      rt.parallel("skipNorm", [px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms],
+        [rb, full ? rb : 0, 0, 0, 0, 0, 0, rb, rb, 4, 4], 12, cols, full ? 1 : skipRows);
+    } else k.skipNorm(px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms);
     return out;
   }
   // A full skip is chunked with x; a broadcast one is staged whole and entered at the chunk's phase.

@@ -63,6 +63,8 @@ export class Runtime {
    * THREAD_MIN_ELEMENTS). Results do not depend on it; tests set 0 to push every call through the pool.
    */
   threadMinElements = THREAD_MIN_ELEMENTS;
+  /** Elements per part of a threaded call (default PART_ELEMENTS; tests set 1: a part per row or block). */
+  partElements = PART_ELEMENTS;
   /** Whether the memory is a shared WebAssembly.Memory (threaded runtimes). */
   readonly shared: boolean;
   /** @internal scratch block for kernel work areas (partial sums, per-channel parameters) */
@@ -136,6 +138,23 @@ export class Runtime {
   /** @internal the worker pool, when there is one and it has not been shut down. */
   get pool(): Pool | null {
     return this.workers;
+  }
+
+  /** @internal True when a call of `elements` elements should run on the pool. */
+  threadsFor(elements: number): boolean {
+    return this.workers !== null && elements >= this.threadMinElements;
+  }
+
+  /**
+   * @internal Runs row kernel `name` on the pool: argument i advances rowStride[i] bytes per row.
+   * Parts are a whole number of `align` rows (the cross-row reduction block, or a broadcast cycle)
+   * of about PART_ELEMENTS elements, a function of the shape only; blockStride[i] bytes per
+   * `align` rows advances per-block outputs (partial sums) with the part.
+   */
+  parallel(name: string, args: readonly number[], rowStride: readonly number[], rowsAt: number, rowElements: number, align = 1, blockStride?: readonly number[]): void {
+    const rows = args[rowsAt]!;
+    const partRows = align * Math.max(1, Math.ceil(this.partElements / (rowElements * align)));
+    this.workers!.run(name, args, rowStride, rowsAt, rows, partRows, blockStride?.map((b) => (b * partRows) / align));
   }
 
   /** Threads that run kernels (1 without a pool). */
