@@ -68,6 +68,12 @@ export interface OpEntry {
   affine: number;
   /** Outputs that are reductions over rows (or channels): error in units of 2^-24 * scale (default |ref|). */
   reductions?: number;
+  /**
+   * Outputs that equal the float32 rounding of the float64 reference exactly on rows of the first
+   * input whose elements are all equal and finite, with eps > 0 (PyTorch: a constant row gives
+   * exactly the bias). Row outputs are compared on that row, per-row outputs at its index.
+   */
+  exactOnConstantRows?: readonly string[];
   /** Runs the public API. */
   call(rt: Runtime, cols: number, a: Args, p: Params, outs: Args): void;
   /** Float64 reference (or, into Float32Arrays, the naive JS baseline for benchmarks); `scales` as in src/reference/norms.ts. */
@@ -255,6 +261,7 @@ export const ops: readonly OpEntry[] = [
     accuracy: 1e-6,
     adversarial: 2.5,
     affine: 6,
+    exactOnConstantRows: ["out", "mean", "invStdDev"],
     call(rt, cols, a, p, o) {
       layerNorm(a.x!, cols, { weight: a.weight ?? null, bias: a.bias ?? null, eps: p.eps, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt });
     },
