@@ -100,7 +100,7 @@ export class Runtime {
 
   constructor(options: RuntimeOptions = {}, shared = false) {
     const { backend = "auto", module, maxMemoryBytes, instantiate, threads = 1 } = options;
-    if (threads !== 1) throw new TypeError(`threads: a runtime with threads starts asynchronously; use init({ threads }) or Runtime.create({ threads }), got threads ${describe(threads)} in a synchronous constructor`);
+    if (threads !== 1) throw new TypeError(`threads: expected 1 in a synchronous constructor (a runtime with threads starts asynchronously; use init({ threads }) or Runtime.create({ threads })), got ${describe(threads)}`);
     this.shared = shared;
     if (backend !== "auto" && backend !== "wasm" && backend !== "js") {
       throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
