@@ -10,9 +10,15 @@ const env = (globalThis as { process?: { env?: Record<string, string | undefined
 /** True under `npm run fuzz`. */
 export const FUZZ = env.FUZZ === "1";
 
-/** `ci` in the normal suite, `fuzz` under `npm run fuzz` (FUZZ_SCALE multiplies the fuzz count). */
-export function count(ci: number, fuzz: number): number {
-  return FUZZ ? Math.round(fuzz * Number(env.FUZZ_SCALE ?? 1)) : ci;
+/** True in the Chromium project (where threads busy-wait on the main thread and everything is slower). */
+export const BROWSER = typeof window !== "undefined";
+
+/**
+ * `ci` in the normal suite (`browser`, default `ci`, in the Chromium project), `fuzz` under
+ * `npm run fuzz` (FUZZ_SCALE multiplies the fuzz count).
+ */
+export function count(ci: number, fuzz: number, browser = ci): number {
+  return FUZZ ? Math.round(fuzz * Number(env.FUZZ_SCALE ?? 1)) : BROWSER ? browser : ci;
 }
 
 /**
