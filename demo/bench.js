@@ -7,26 +7,32 @@ export const SHAPES = [[1, 768], [64, 768], [512, 768], [32, 4096]];
 const ROUNDS = 9;
 const BATCH_MS = 20; // each timed batch repeats the call until it lasts this long
 
-// Ops: add an entry when the library gains one (RMSNorm, fused residual add, ...).
-const OPS = [
-  {
-    name: "layerNorm",
-    available: (lib) => typeof lib.layerNorm === "function",
+/** An op called as f(x, cols, { ...params, out }) with per-feature parameters (weight, bias). */
+function rowOp(name, params) {
+  return {
+    name,
+    available: (lib) => typeof lib[name] === "function",
     /** Returns the call to time; arguments are tensors (zero-copy) or plain arrays. */
     prepare(lib, rt, rows, cols, zeroCopy) {
-      const x = normal(rows * cols, 1), w = normal(cols, 2), b = normal(cols, 3);
+      const x = normal(rows * cols, 1);
+      const p = Object.fromEntries(params.map((k, i) => [k, normal(cols, 2 + i)]));
       if (!zeroCopy) {
         const out = new Float32Array(x.length);
-        return { call: () => lib.layerNorm(x, cols, { weight: w, bias: b, out, runtime: rt }), dispose() {} };
+        return { call: () => lib[name](x, cols, { ...p, out, runtime: rt }), dispose() {} };
       }
-      const tx = rt.from(x), tw = rt.from(w), tb = rt.from(b), ty = rt.alloc(x.length);
+      const tx = rt.from(x), ty = rt.alloc(x.length);
+      const tp = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, rt.from(v)]));
+      const options = { ...tp, out: ty };
       return {
-        call: () => lib.layerNorm(tx, cols, { weight: tw, bias: tb, out: ty }),
-        dispose: () => [tx, tw, tb, ty].forEach((t) => t.free()),
+        call: () => lib[name](tx, cols, options),
+        dispose: () => [tx, ty, ...Object.values(tp)].forEach((t) => t.free()),
       };
     },
-  },
-];
+  };
+}
+
+// Ops: add an entry when the library gains one.
+const OPS = [rowOp("layerNorm", ["weight", "bias"]), rowOp("rmsNorm", ["weight"])];
 
 /** Backends this page can run, each a runtime + whether its arguments live in wasm memory. */
 export async function backends(lib) {

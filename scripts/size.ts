@@ -35,7 +35,7 @@ export async function measure(pkgDir: string): Promise<Sizes> {
   if (chunks.length !== 1) throw new Error(`expected one entry chunk, got ${chunks.length}`);
   const lazy = all.filter((c) => !c.isEntry).map((c) => size(c.code)).reduce((a, b) => ({ bytes: a.bytes + b.bytes, gzip: a.gzip + b.gzip }), { bytes: 0, gzip: 0 });
   // Unbundled: every ESM .js file under dist/ except the CommonJS build and test-only modules.
-  const files = walk(dist).filter((f) => f.endsWith(".js") && !/[\\/](cjs|reference)[\\/]|registry\.js$/.test(f));
+  const files = walk(join(dist, "bundle")).filter((f) => f.endsWith(".js"));
   const unbundled = files.map((f) => size(readFileSync(f))).reduce((a, b) => ({ bytes: a.bytes + b.bytes, gzip: a.gzip + b.gzip }));
   return { bundled: size(chunks[0]!.code), lazy, unbundled, wasm: size(readFileSync(join(dist, "layernorm.wasm"))) };
 }

@@ -14,26 +14,9 @@ export const sums = { s: 0, q: 0 };
 /** Mean and biased variance of x[o .. o+d) (d > 0, invD = 1/d), bitwise equal to the wasm kernel's. */
 export function rowMoments(x: Float32Array, o: number, d: number, invD: number): void {
   const K = x[o]!;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
-  const end8 = o + (d & ~7), end = o + d;
-  let i = o;
-  for (; i < end8; i += 8) {
-    const t0 = x[i]! - K, t1 = x[i + 1]! - K, t2 = x[i + 2]! - K, t3 = x[i + 3]! - K;
-    const t4 = x[i + 4]! - K, t5 = x[i + 5]! - K, t6 = x[i + 6]! - K, t7 = x[i + 7]! - K;
-    s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5; s6 += t6; s7 += t7;
-    q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
-    q4 += t4 * t4; q5 += t5 * t5; q6 += t6 * t6; q7 += t7 * t7;
-  }
-  let s = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
-  let q = ((q0 + q4) + (q2 + q6)) + ((q1 + q5) + (q3 + q7));
-  for (; i < end; i++) {
-    const t = x[i]! - K;
-    s += t;
-    q += t * t;
-  }
-  const m = s * invD;
-  let v = q * invD - m * m;
+  rowSums(x, o, d, K);
+  const m = sums.s * invD;
+  let v = sums.q * invD - m * m;
   if (v < 0) v = 0;
   moments.mean = K + m;
   moments.variance = v;

@@ -20,6 +20,8 @@ it("demo: grids, padding toggle, in-browser benchmark with numbers; screenshot s
     expect(await page.getAttribute("html", "data-bench"), await page.textContent("#bench-status") ?? "").toBe("done");
     const bench = await page.evaluate(() => (window as unknown as { benchResults: Bench }).benchResults);
     expect(bench.backends).toEqual(expect.arrayContaining(["wasm zero-copy", "wasm copying", "JS fallback"]));
+    expect(bench.backends.some((b) => /^wasm \d+ threads$/.test(b)), `backends: ${bench.backends}`).toBe(true); // isolated page: threads
+    expect(new Set(bench.results.map((r) => r.op))).toEqual(new Set(["layerNorm", "rmsNorm"]));
     const cells = await page.$$eval("#bench-table td[data-ns]", (tds) => tds.map((td) => Number((td as HTMLElement).dataset.ns)));
     expect(cells.length).toBe(bench.results.length);
     expect(cells.length).toBeGreaterThanOrEqual(4 * 3);
