@@ -10,18 +10,11 @@
 //   in units of 2^-24 * scale (default |ref|).
 import { describe, expect, it } from "vitest";
 import { defaultParams, ops, type OpEntry, type Params } from "../src/registry.js";
-import { makeInputs, reference, run, variants, type Variant } from "./harness.js";
+import { errorUnits, makeInputs, reference, run, variants, type Variant } from "./harness.js";
 
-const ulpOf = (v: number): number => 2 ** (Math.max(Math.floor(Math.log2(Math.abs(v))), -126) - 23);
 const finiteKinds = ["normal", "offset40000", "offset1e6", "negOffset", "near1e18", "huge1e18", "tiny", "outlierFirst", "outlierLast", "alternating", "constant"];
 
-/** Error of got vs ref in ulp(ref), or in units of 2^-24 * scale when a scale is given. */
-function units(got: number, ref: number, scale: number | undefined): number {
-  const e = Math.abs(got - ref);
-  if (scale !== undefined) return e === 0 ? 0 : e / (2 ** -24 * scale);
-  if (Math.abs(ref) < 2 ** -126) return e < 2 ** -120 ? 0 : Infinity;
-  return e / ulpOf(ref);
-}
+const units = errorUnits;
 
 interface Errors { abs: number; scaled: number; main: number; stats: number }
 

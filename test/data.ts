@@ -51,7 +51,32 @@ export const rowKinds: Record<string, (row: Float32Array, g: () => number, r: ()
   negInfFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = -Infinity; },
   bothInf: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = Infinity; row[row.length - 1] = -Infinity; },
   allInf: (row) => row.fill(Infinity),
+  // Mixed distributions within one row: N(0,1), offset + tiny noise, denormals, magnitudes up to
+  // 1e18, each element drawn at random; then a NaN or +-Inf sprinkled at random positions.
+  mixed: (row, g, r) => { for (let i = 0; i < row.length; i++) row[i] = mixedValue(g, r); },
+  sprinkled: (row, g, r) => {
+    for (let i = 0; i < row.length; i++) row[i] = g();
+    for (let k = 0; k < 1 + (row.length >> 6); k++) row[Math.floor(r() * row.length)] = [NaN, Infinity, -Infinity][Math.floor(r() * 3)]!;
+  },
 };
+
+function mixedValue(g: () => number, r: () => number): number {
+  const u = r();
+  if (u < 0.3) return g();
+  if (u < 0.5) return 40000 + 1e-3 * g();
+  if (u < 0.6) return (r() - 0.5) * 2e-40;
+  if (u < 0.7) return 1e18 * g();
+  if (u < 0.8) return 2 ** (120 * r() - 60) * (r() < 0.5 ? -1 : 1);
+  if (u < 0.9) return 0;
+  return 1e6 + g();
+}
+
+/** Row kinds whose values are all finite. */
+export const finiteKinds: readonly string[] = Object.keys(rowKinds).filter((k) => {
+  const row = new Float32Array(19);
+  rowKinds[k]!(row, gaussian(rng(1)), rng(2));
+  return row.every(Number.isFinite);
+});
 
 /** rows x cols, row r of kind kinds[r % kinds.length]. */
 export function fillRows(rows: number, cols: number, kinds: readonly string[], seed: number): Float32Array {

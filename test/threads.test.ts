@@ -115,6 +115,6 @@ describe("threads", () => {
   it("rejects bad thread counts and threads in the synchronous constructor", async () => {
     await expect(Runtime.create({ threads: 0 })).rejects.toThrow(/threads: expected an integer from 1 to 256 or "auto", got number 0/);
     await expect(Runtime.create({ threads: 1.5 })).rejects.toThrow(RangeError);
-    expect(() => new Runtime({ threads: 2 })).toThrow(/threads: a runtime with threads starts asynchronously; use init\(\{ threads \}\) or Runtime.create/);
+    expect(() => new Runtime({ threads: 2 })).toThrow(/threads: expected 1 in a synchronous constructor \(a runtime with threads starts asynchronously; use init\(\{ threads \}\) or Runtime.create\(\{ threads \}\)\), got number 2/);
   });
 });

@@ -119,51 +119,65 @@ export function batchNorm(x: Float32Like, shape: readonly number[], options: Bat
   A.output("invStdDev", invStdDev, C, "channels");
   A.checkAliasing();
 
+  const made = out === undefined;
   if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  const rowLen = C * inner;
-  if (rt.backend === "js") {
-    const params = new Float32Array(5 * C);
-    let total: Float64Array | null = null, K: Float32Array | null = null;
+  try {
+    const rowLen = C * inner;
+    if (rt.backend === "js") {
+      const params = new Float32Array(5 * C);
+      let total: Float64Array | null = null, K: Float32Array | null = null;
+      if (training) {
+        total = new Float64Array(2 * C);
+        K = new Float32Array(C);
+        bnStatsJs(rt.view(x), rows, C, inner, K, total, new Float64Array(2 * C));
+      }
+      bnFinishJs(total, K, count, C, eps, momentum, training, rt.view(runningMean), rt.view(runningVar), rt.view(weight), rt.view(bias),
+        params, rt.view(mean), rt.view(invStdDev));
+      bnApplyJs(rt.view(x), rt.view(out), params, rows, C, inner);
+      return out;
+    }
+    // Work area: K (C f32) | params (5C f32) | totals (S | Q, 2C f64) | one chunk's block partials.
+    const k = rt.kernels!;
+    const blockBytes = 16 * C;
+    const groupRows = BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * blockBytes)));
+    const kOff = 0, paramsOff = align64(4 * C), totalOff = paramsOff + align64(20 * C), partsOff = totalOff + align64(blockBytes);
+    const ws = rt.workspace(partsOff + (training ? blockBytes * (groupRows / BLOCK) : 0));
+    // Three passes share the staging scratch: reserve the largest before the first writes anything
+    // (the finish pass updates the running statistics), so a failed allocation changes nothing.
+    const statsPass = () => rt.stager.begin(rows, BLOCK, groupRows).rowIn(x, rowLen);
+    const finishPass = () => rt.stager.begin(1).rowIn(runningMean, C).rowIn(runningVar, C).rowIn(weight, C).rowIn(bias, C)
+      .rowOut(training ? runningMean : null, C).rowOut(training ? runningVar : null, C).rowOut(mean, C).rowOut(invStdDev, C);
+    const applyPass = () => rt.stager.begin(rows).rowIn(x, rowLen).rowOut(out, rowLen);
+    const need = Math.max(training ? statsPass().scratchNeed() : 0, finishPass().scratchNeed(), applyPass().scratchNeed());
+    if (need > 0) rt.scratch(need);
     if (training) {
-      total = new Float64Array(2 * C);
-      K = new Float32Array(C);
-      bnStatsJs(rt.view(x), rows, C, inner, K, total, new Float64Array(2 * C));
+      const s = statsPass();
+      for (let m = s.first(); m > 0; m = s.next()) {
+        if (rt.threadsFor(m * rowLen)) {
+          // The shift K (row 0's values) is written before any part reads it; parts are whole blocks.
+          if (s.row0 === 0) k.bnStats(s.p[0]!, 0, C, inner, ws + kOff, 0, 1);
+          rt.parallel("bnStats", [s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, 0], [4 * rowLen], 1, rowLen, BLOCK, [0, 0, 0, 0, 0, blockBytes]);
+        } else k.bnStats(s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, +(s.row0 === 0));
+        k.foldBlocks(ws + partsOff, Math.ceil(m / BLOCK), C, ws + totalOff, +(s.row0 === 0), 0, 0);
+      }
     }
-    bnFinishJs(total, K, count, C, eps, momentum, training, rt.view(runningMean), rt.view(runningVar), rt.view(weight), rt.view(bias),
-      params, rt.view(mean), rt.view(invStdDev));
-    bnApplyJs(rt.view(x), rt.view(out), params, rows, C, inner);
-    return out;
-  }
-  // Work area: K (C f32) | params (5C f32) | totals (S | Q, 2C f64) | one chunk's block partials.
-  const k = rt.kernels!;
-  const blockBytes = 16 * C;
-  const groupRows = BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * blockBytes)));
-  const kOff = 0, paramsOff = align64(4 * C), totalOff = paramsOff + align64(20 * C), partsOff = totalOff + align64(blockBytes);
-  const ws = rt.workspace(partsOff + (training ? blockBytes * (groupRows / BLOCK) : 0));
-  if (training) {
-    const s = rt.stager.begin(rows, BLOCK, groupRows).rowIn(x, rowLen);
+    // Per-channel finish as one staged "row" of C: running statistics in place, outputs copied back.
+    const f = finishPass();
+    const q = f.p;
+    for (let m = f.first(); m > 0; m = f.next()) {
+      k.bnFinish(ws + totalOff, ws + kOff, count, C, eps, momentum, +training, q[0]!, q[1]!, q[2]!, q[3]!, ws + paramsOff, q[6]!, q[7]!);
+    }
+    const s = applyPass();
     for (let m = s.first(); m > 0; m = s.next()) {
-      if (rt.threadsFor(m * rowLen)) {
-        // The shift K (row 0's values) is written before any part reads it; parts are whole blocks.
-        if (s.row0 === 0) k.bnStats(s.p[0]!, 0, C, inner, ws + kOff, 0, 1);
-        rt.parallel("bnStats", [s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, 0], [4 * rowLen], 1, rowLen, BLOCK, [0, 0, 0, 0, 0, blockBytes]);
-      } else k.bnStats(s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, +(s.row0 === 0));
-      k.foldBlocks(ws + partsOff, Math.ceil(m / BLOCK), C, ws + totalOff, +(s.row0 === 0), 0, 0);
+      if (rt.threadsFor(m * rowLen)) rt.parallel("bnApply", [s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner], [4 * rowLen, 4 * rowLen], 3, rowLen);
+      else k.bnApply(s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner);
     }
+    return out;
+  } catch (e) {
+    // Nothing is returned: free what this call allocated (a later allocation failed).
+    if (made && out instanceof Tensor) out.free();
+    throw e;
   }
-  // Per-channel finish as one staged "row" of C: running statistics in place, outputs copied back.
-  const f = rt.stager.begin(1).rowIn(runningMean, C).rowIn(runningVar, C).rowIn(weight, C).rowIn(bias, C)
-    .rowOut(training ? runningMean : null, C).rowOut(training ? runningVar : null, C).rowOut(mean, C).rowOut(invStdDev, C);
-  const q = f.p;
-  for (let m = f.first(); m > 0; m = f.next()) {
-    k.bnFinish(ws + totalOff, ws + kOff, count, C, eps, momentum, +training, q[0]!, q[1]!, q[2]!, q[3]!, ws + paramsOff, q[6]!, q[7]!);
-  }
-  const s = rt.stager.begin(rows).rowIn(x, rowLen).rowOut(out, rowLen);
-  for (let m = s.first(); m > 0; m = s.next()) {
-    if (rt.threadsFor(m * rowLen)) rt.parallel("bnApply", [s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner], [4 * rowLen, 4 * rowLen], 3, rowLen);
-    else k.bnApply(s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner);
-  }
-  return out;
 }
 
 function align64(n: number): number {

@@ -49,26 +49,33 @@ export function layerNorm(x: Float32Like, normalizedShape: Shape, options: Layer
   const ir = A.output("invStdDev", invStdDev, rows, "rows of x");
   A.checkAliasing();
 
+  const made = out === undefined;
   if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  if (rt.backend === "js") {
-    layerNormJs(rt.view(x), rt.view(weight), rt.view(bias), rt.view(out), rt.view(mean), rt.view(invStdDev), rows, cols, eps);
+  try {
+    if (rt.backend === "js") {
+      layerNormJs(rt.view(x), rt.view(weight), rt.view(bias), rt.view(out), rt.view(mean), rt.view(invStdDev), rows, cols, eps);
+      return out;
+    }
+    // Zero-copy when every argument lives in wasm memory. Pointers stay valid if the allocation
+    // above grew memory (only views are replaced).
+    const px = A.ptr(ix), pw = A.ptr(iw), pb = A.ptr(ib), pm = A.ptr(im), pr = A.ptr(ir);
+    const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
+    const k = rt.kernels!;
+    if (px >= 0 && py >= 0 && pm >= 0 && pr >= 0 && pw >= 0 && pb >= 0) {
+      if (rt.threadsFor(n)) { // x and out advance a row at a time, mean and invStdDev a float
+        rt.parallel("layerNorm", [px, pw, pb, py, pm, pr, rows, cols, eps], [4 * cols, 0, 0, 4 * cols, 4, 4], 6, cols);
+      } else if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
+      return out;
+    }
+    const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(mean, 1).rowOut(invStdDev, 1).whole(weight).whole(bias);
+    const p = s.p;
+    for (let m = s.first(); m > 0; m = s.next()) k.layerNorm(p[0]!, p[4]!, p[5]!, p[1]!, p[2]!, p[3]!, m, cols, eps);
     return out;
+  } catch (e) {
+    // Nothing is returned: free what this call allocated (a later allocation failed).
+    if (made && out instanceof Tensor) out.free();
+    throw e;
   }
-  // Zero-copy when every argument lives in wasm memory. Pointers stay valid if the allocation
-  // above grew memory (only views are replaced).
-  const px = A.ptr(ix), pw = A.ptr(iw), pb = A.ptr(ib), pm = A.ptr(im), pr = A.ptr(ir);
-  const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
-  const k = rt.kernels!;
-  if (px >= 0 && py >= 0 && pm >= 0 && pr >= 0 && pw >= 0 && pb >= 0) {
-    if (rt.threadsFor(n)) { // x and out advance a row at a time, mean and invStdDev a float
-      rt.parallel("layerNorm", [px, pw, pb, py, pm, pr, rows, cols, eps], [4 * cols, 0, 0, 4 * cols, 4, 4], 6, cols);
-    } else if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
-    return out;
-  }
-  const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(mean, 1).rowOut(invStdDev, 1).whole(weight).whole(bias);
-  const p = s.p;
-  for (let m = s.first(); m > 0; m = s.next()) k.layerNorm(p[0]!, p[4]!, p[5]!, p[1]!, p[2]!, p[3]!, m, cols, eps);
-  return out;
 }
 
 export interface LayerNormModuleOptions {

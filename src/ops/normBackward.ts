@@ -104,43 +104,55 @@ function normBackward(
   A.output("dbias", dbias, cols, "product of normalizedShape");
   A.checkAliasing();
 
-  const make = (len: number): Float32Like => (dy instanceof Tensor ? rt.alloc(len) : new Float32Array(len));
-  if (dx === undefined) dx = make(n);
-  if (dweight === undefined) dweight = make(cols);
-  if (dbias === undefined) dbias = make(cols);
-  const wantCols = dweight !== null || dbias !== null;
-  const result: NormGradients = { dx, dweight, dbias };
-  if (rows === 0) {
-    if (dweight) rt.view(dweight).fill(0);
-    if (dbias) rt.view(dbias).fill(0);
-    return result;
-  }
-  if (rt.backend === "js") {
-    const total = wantCols ? new Float64Array(2 * cols) : null;
-    normBackwardJs(rt.view(dy), rt.view(x), rt.view(weight), rt.view(mean), rt.view(invStdDev), rt.view(dx),
-      total, wantCols ? new Float64Array(2 * cols) : null, null, rows, cols, eps, rms);
-    if (total) {
-      if (dweight) rt.view(dweight).set(total.subarray(0, cols));
-      if (dbias) rt.view(dbias).set(total.subarray(cols));
+  // Tensors this call allocates, freed again if a later allocation fails (nothing is returned then).
+  const made: Tensor[] = [];
+  const make = (len: number): Float32Like => {
+    if (!(dy instanceof Tensor)) return new Float32Array(len);
+    const t = rt.alloc(len);
+    made.push(t);
+    return t;
+  };
+  try {
+    if (dx === undefined) dx = make(n);
+    if (dweight === undefined) dweight = make(cols);
+    if (dbias === undefined) dbias = make(cols);
+    const wantCols = dweight !== null || dbias !== null;
+    const result: NormGradients = { dx, dweight, dbias };
+    if (rows === 0) {
+      if (dweight) rt.view(dweight).fill(0);
+      if (dbias) rt.view(dbias).fill(0);
+      return result;
+    }
+    if (rt.backend === "js") {
+      const total = wantCols ? new Float64Array(2 * cols) : null;
+      normBackwardJs(rt.view(dy), rt.view(x), rt.view(weight), rt.view(mean), rt.view(invStdDev), rt.view(dx),
+        total, wantCols ? new Float64Array(2 * cols) : null, null, rows, cols, eps, rms);
+      if (total) {
+        if (dweight) rt.view(dweight).set(total.subarray(0, cols));
+        if (dbias) rt.view(dbias).set(total.subarray(cols));
+      }
+      return result;
+    }
+    // Work area: f64 totals (dW | dB), then the partial sums of one chunk's blocks.
+    const blockBytes = 16 * cols;
+    const groupRows = BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * blockBytes)));
+    const total = wantCols ? rt.workspace(blockBytes * (1 + groupRows / BLOCK)) : 0;
+    const parts = wantCols ? total + blockBytes : 0;
+    const k = rt.kernels!;
+    const s = rt.stager.begin(rows, BLOCK, wantCols ? groupRows : 0).rowIn(dy, cols).rowIn(x, cols).rowOut(dx, cols)
+      .rowIn(mean, 1).rowIn(invStdDev, 1).whole(weight).wholeOut(dweight).wholeOut(dbias);
+    const p = s.p;
+    for (let m = s.first(); m > 0; m = s.next()) {
+      if (rt.threadsFor(m * cols)) {
+        // Parts are whole reduction blocks; each writes its blocks' partial sums, folded below in block order.
+        const rb = 4 * cols;
+        rt.parallel("normBackward", [p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms], [rb, rb, 0, 4, 4, rb], 8, cols, BLOCK, [0, 0, 0, 0, 0, 0, 16 * cols]);
+      } else k.normBackward(p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms);
+      if (wantCols) k.foldBlocks(parts, Math.ceil(m / BLOCK), cols, total, +(s.row0 === 0), p[6]!, p[7]!);
     }
     return result;
+  } catch (e) {
+    for (const t of made) t.free();
+    throw e;
   }
-  // Work area: f64 totals (dW | dB), then the partial sums of one chunk's blocks.
-  const blockBytes = 16 * cols;
-  const groupRows = BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * blockBytes)));
-  const total = wantCols ? rt.workspace(blockBytes * (1 + groupRows / BLOCK)) : 0;
-  const parts = wantCols ? total + blockBytes : 0;
-  const k = rt.kernels!;
-  const s = rt.stager.begin(rows, BLOCK, wantCols ? groupRows : 0).rowIn(dy, cols).rowIn(x, cols).rowOut(dx, cols)
-    .rowIn(mean, 1).rowIn(invStdDev, 1).whole(weight).wholeOut(dweight).wholeOut(dbias);
-  const p = s.p;
-  for (let m = s.first(); m > 0; m = s.next()) {
-    if (rt.threadsFor(m * cols)) {
-      // Parts are whole reduction blocks; each writes its blocks' partial sums, folded below in block order.
-      const rb = 4 * cols;
-      rt.parallel("normBackward", [p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms], [rb, rb, 0, 4, 4, rb], 8, cols, BLOCK, [0, 0, 0, 0, 0, 0, 16 * cols]);
-    } else k.normBackward(p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms);
-    if (wantCols) k.foldBlocks(parts, Math.ceil(m / BLOCK), cols, total, +(s.row0 === 0), p[6]!, p[7]!);
-  }
-  return result;
 }

@@ -49,23 +49,30 @@ export function rmsNorm(x: Float32Like, normalizedShape: Shape, options: RMSNorm
   const ir = A.output("invStdDev", invStdDev, rows, "rows of x");
   A.checkAliasing();
 
+  const made = out === undefined;
   if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  if (rt.backend === "js") {
-    rmsNormJs(rt.view(x), rt.view(weight), rt.view(out), rt.view(invStdDev), rows, cols, eps);
+  try {
+    if (rt.backend === "js") {
+      rmsNormJs(rt.view(x), rt.view(weight), rt.view(out), rt.view(invStdDev), rows, cols, eps);
+      return out;
+    }
+    const px = A.ptr(ix), pw = A.ptr(iw), pr = A.ptr(ir);
+    const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
+    const k = rt.kernels!;
+    if (px >= 0 && py >= 0 && pr >= 0 && pw >= 0) {
+      if (rt.threadsFor(n)) rt.parallel("rmsNorm", [px, pw, py, pr, rows, cols, eps], [4 * cols, 0, 4 * cols, 4], 4, cols);
+      else if (rows) k.rmsNorm(px, pw, py, pr, rows, cols, eps);
+      return out;
+    }
+    const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(invStdDev, 1).whole(weight);
+    const p = s.p;
+    for (let m = s.first(); m > 0; m = s.next()) k.rmsNorm(p[0]!, p[3]!, p[1]!, p[2]!, m, cols, eps);
     return out;
+  } catch (e) {
+    // Nothing is returned: free what this call allocated (a later allocation failed).
+    if (made && out instanceof Tensor) out.free();
+    throw e;
   }
-  const px = A.ptr(ix), pw = A.ptr(iw), pr = A.ptr(ir);
-  const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
-  const k = rt.kernels!;
-  if (px >= 0 && py >= 0 && pr >= 0 && pw >= 0) {
-    if (rt.threadsFor(n)) rt.parallel("rmsNorm", [px, pw, py, pr, rows, cols, eps], [4 * cols, 0, 4 * cols, 4], 4, cols);
-    else if (rows) k.rmsNorm(px, pw, py, pr, rows, cols, eps);
-    return out;
-  }
-  const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(invStdDev, 1).whole(weight);
-  const p = s.p;
-  for (let m = s.first(); m > 0; m = s.next()) k.rmsNorm(p[0]!, p[3]!, p[1]!, p[2]!, m, cols, eps);
-  return out;
 }
 
 export interface RMSNormModuleOptions {

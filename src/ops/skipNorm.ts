@@ -98,32 +98,39 @@ function skipNorm(
   const ir = A.output("invStdDev", invStdDev, rows, "rows of x");
   A.checkAliasing();
 
+  const made = out === undefined;
   if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  if (rows === 0) return out;
-  if (rt.backend === "js") {
-    skipNormJs(rt.view(x), rt.view(skip), skipRows, 0, rt.view(residualBias), rt.view(weight), rt.view(bias), rt.view(out), rt.view(sum),
-      rt.view(mean), rt.view(invStdDev), null, rows, cols, eps, rms);
+  try {
+    if (rows === 0) return out;
+    if (rt.backend === "js") {
+      skipNormJs(rt.view(x), rt.view(skip), skipRows, 0, rt.view(residualBias), rt.view(weight), rt.view(bias), rt.view(out), rt.view(sum),
+        rt.view(mean), rt.view(invStdDev), null, rows, cols, eps, rms);
+      return out;
+    }
+    const k = rt.kernels!;
+    const pss = A.ptr(is), px = A.ptr(ix), prb = A.ptr(irb), pw = A.ptr(iw), pb = A.ptr(ib), psum = A.ptr(isum), pm = A.ptr(im), pr = A.ptr(ir);
+    const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
+    if (px >= 0 && pss >= 0 && prb >= 0 && pw >= 0 && pb >= 0 && py >= 0 && psum >= 0 && pm >= 0 && pr >= 0) {
+      if (rt.threadsFor(n)) {
+        // A full skip advances with x; a broadcast one stays put, and parts hold whole cycles of it.
+        const rb = 4 * cols, full = skipRows === rows;
+        rt.parallel("skipNorm", [px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms],
+          [rb, full ? rb : 0, 0, 0, 0, 0, 0, rb, rb, 4, 4], 12, cols, full ? 1 : skipRows);
+      } else k.skipNorm(px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms);
+      return out;
+    }
+    // A full skip is chunked with x; a broadcast one is staged whole and entered at the chunk's phase.
+    const full = skipRows === rows;
+    const s = rt.stager.begin(rows).rowIn(x, cols).rowIn(full ? skip : null, cols).rowOut(out, cols).rowOut(sum, cols)
+      .rowOut(mean, 1).rowOut(invStdDev, 1).whole(full ? null : skip).whole(residualBias).whole(weight).whole(bias);
+    const p = s.p;
+    for (let m = s.first(); m > 0; m = s.next()) {
+      k.skipNorm(p[0]!, full ? p[1]! : p[6]!, skipRows, full ? 0 : s.row0 % skipRows, p[7]!, p[8]!, p[9]!, p[2]!, p[3]!, p[4]!, p[5]!, 0, m, cols, eps, +rms);
+    }
     return out;
+  } catch (e) {
+    // Nothing is returned: free what this call allocated (a later allocation failed).
+    if (made && out instanceof Tensor) out.free();
+    throw e;
   }
-  const k = rt.kernels!;
-  const pss = A.ptr(is), px = A.ptr(ix), prb = A.ptr(irb), pw = A.ptr(iw), pb = A.ptr(ib), psum = A.ptr(isum), pm = A.ptr(im), pr = A.ptr(ir);
-  const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
-  if (px >= 0 && pss >= 0 && prb >= 0 && pw >= 0 && pb >= 0 && py >= 0 && psum >= 0 && pm >= 0 && pr >= 0) {
-    if (rt.threadsFor(n)) {
-      // A full skip advances with x; a broadcast one stays put, and parts hold whole cycles of it.
-      const rb = 4 * cols, full = skipRows === rows;
-      rt.parallel("skipNorm", [px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms],
-        [rb, full ? rb : 0, 0, 0, 0, 0, 0, rb, rb, 4, 4], 12, cols, full ? 1 : skipRows);
-    } else k.skipNorm(px, pss, skipRows, 0, prb, pw, pb, py, psum, pm, pr, 0, rows, cols, eps, +rms);
-    return out;
-  }
-  // A full skip is chunked with x; a broadcast one is staged whole and entered at the chunk's phase.
-  const full = skipRows === rows;
-  const s = rt.stager.begin(rows).rowIn(x, cols).rowIn(full ? skip : null, cols).rowOut(out, cols).rowOut(sum, cols)
-    .rowOut(mean, 1).rowOut(invStdDev, 1).whole(full ? null : skip).whole(residualBias).whole(weight).whole(bias);
-  const p = s.p;
-  for (let m = s.first(); m > 0; m = s.next()) {
-    k.skipNorm(p[0]!, full ? p[1]! : p[6]!, skipRows, full ? 0 : s.row0 % skipRows, p[7]!, p[8]!, p[9]!, p[2]!, p[3]!, p[4]!, p[5]!, 0, m, cols, eps, +rms);
-  }
-  return out;
 }

@@ -149,6 +149,11 @@ export class Arena {
     return !!blk && !blk.internal && blk.start <= ptr && ptr + bytes <= blk.end;
   }
 
+  /** @internal [start, end) of the live blocks the runtime keeps for itself (staging scratch, kernel work area, thread control). */
+  internalRanges(): [number, number][] {
+    return this.live.filter((b) => b.internal).map((b) => [b.start, b.end]);
+  }
+
   /** Bytes the memory currently has (pages * 64 KiB). */
   get byteLength(): number {
     return this.buffer.byteLength;

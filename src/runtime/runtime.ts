@@ -100,7 +100,7 @@ export class Runtime {
 
   constructor(options: RuntimeOptions = {}, shared = false) {
     const { backend = "auto", module, maxMemoryBytes, instantiate, threads = 1 } = options;
-    if (threads !== 1) throw new TypeError(`threads: a runtime with threads starts asynchronously; use init({ threads }) or Runtime.create({ threads }), got threads ${describe(threads)} in a synchronous constructor`);
+    if (threads !== 1) throw new TypeError(`threads: expected 1 in a synchronous constructor (a runtime with threads starts asynchronously; use init({ threads }) or Runtime.create({ threads })), got ${describe(threads)}`);
     this.shared = shared;
     if (backend !== "auto" && backend !== "wasm" && backend !== "js") {
       throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
@@ -399,20 +399,18 @@ export class Stager {
     return this;
   }
 
-  /** Sets p for the first chunk and returns its row count (0 when there are no rows). */
-  first(): number {
-    if (this.rows === 0) return 0;
-    this.chunks++;
+  /**
+   * Scratch bytes the configured call will stage (0 when nothing is staged), without allocating.
+   * An op with several staged passes reserves the largest (Runtime.scratch) before its first pass
+   * writes anything, so a failed allocation cannot leave a call half done.
+   */
+  scratchNeed(): number {
+    return this.rows === 0 || !this.staged ? 0 : this.plan();
+  }
+
+  /** Rows per chunk of a staged call (stored in `chunk`); returns the scratch bytes it needs. */
+  private plan(): number {
     const cap = this.maxRows > 0 ? Math.min(this.rows, this.maxRows) : this.rows;
-    if (!this.staged) {
-      this.chunk = cap;
-      this.r0 = 0;
-      if (cap === this.rows) {
-        for (let i = 0; i < this.n; i++) this.p[i] = this.base[i]!;
-        return this.rows;
-      }
-      return this.load();
-    }
     let rowBytes = 0, wholeBytes = 0;
     for (let i = 0; i < this.n; i++) {
       if (this.base[i]! >= 0 || this.alias[i]! >= 0) continue;
@@ -425,7 +423,25 @@ export class Stager {
     for (let i = 0; i < this.n; i++) {
       if (this.base[i]! < 0 && this.alias[i]! < 0 && !isWhole(this.kind[i]!)) need += align64(chunkRows * this.width[i]! * 4);
     }
-    let at = this.rt.scratch(need);
+    this.chunk = chunkRows;
+    return need;
+  }
+
+  /** Sets p for the first chunk and returns its row count (0 when there are no rows). */
+  first(): number {
+    if (this.rows === 0) return 0;
+    this.chunks++;
+    if (!this.staged) {
+      const cap = this.maxRows > 0 ? Math.min(this.rows, this.maxRows) : this.rows;
+      this.chunk = cap;
+      this.r0 = 0;
+      if (cap === this.rows) {
+        for (let i = 0; i < this.n; i++) this.p[i] = this.base[i]!;
+        return this.rows;
+      }
+      return this.load();
+    }
+    let at = this.rt.scratch(this.plan());
     const f32 = this.rt.arena.f32;
     for (let i = 0; i < this.n; i++) {
       if (this.base[i]! >= 0) continue;
@@ -436,9 +452,8 @@ export class Stager {
         const src = this.args[i] as Float32Array;
         if (this.kind[i] === Kind.Whole) f32.set(src, at >> 2);
         at += align64(src.length * 4);
-      } else at += align64(chunkRows * this.width[i]! * 4);
+      } else at += align64(this.chunk * this.width[i]! * 4);
     }
-    this.chunk = chunkRows;
     this.r0 = 0;
     return this.load();
   }
