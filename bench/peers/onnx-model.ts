@@ -5,6 +5,7 @@
  *
  * The protobuf encoding is written by hand; field numbers are those of onnx/onnx.proto.
  */
+import type { PeerCase, PreparedPeer } from './types.js';
 
 type Bytes = Uint8Array;
 const utf8 = new TextEncoder();
@@ -77,4 +78,23 @@ export function layerNormModel(weight: Float32Array, bias: Float32Array, eps: nu
   );
   // ModelProto{ir_version=1, producer_name=2, graph=7, opset_import=8: {domain=1, version=2}}
   return concat([int(1, 8), str(2, 'layernorm-wasm-bench'), graph, msg(8, str(1, ''), int(2, 17))]);
+}
+
+/** The slice of the onnxruntime API (web and node alike) the peers use. */
+interface Ort {
+  InferenceSession: { create(model: Uint8Array, options: object): Promise<{ run(feeds: object): Promise<Record<string, { data: unknown }>>; release(): Promise<void> }> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => object;
+}
+
+/** A session of the one-node model for case `c`; per call: wrap x in an ort.Tensor, session.run, read Y's data. */
+export async function prepareOrtSession(ort: Ort, c: PeerCase, options: object): Promise<PreparedPeer> {
+  const session = await ort.InferenceSession.create(layerNormModel(c.weight, c.bias, c.eps), options);
+  const dims = [c.rows, c.cols];
+  return {
+    async run() {
+      const out = await session.run({ X: new ort.Tensor('float32', c.x, dims) });
+      return out.Y!.data as Float32Array;
+    },
+    dispose: () => session.release(),
+  };
 }

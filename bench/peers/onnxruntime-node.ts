@@ -5,7 +5,7 @@
  * libraries from outside the npm registry); the CPU runtime ships inside the npm package.
  */
 import type { PeerLoader } from './types.js';
-import { layerNormModel } from './onnx-model.js';
+import { prepareOrtSession } from './onnx-model.js';
 
 /** Loader for a session with `threads` intra-op threads (1 for the main comparison). */
 export function onnxruntimeNodeLoader(threads = 1): PeerLoader {
@@ -21,21 +21,13 @@ export function onnxruntimeNodeLoader(threads = 1): PeerLoader {
       name: threads === 1 ? 'ort-node' : `ort-node-${threads}t`,
       label: `onnxruntime-node ${version} CPU EP, ${threads} intra-op thread${threads === 1 ? '' : 's'} (Scale/B as initializers)`,
       async prepare(c) {
-        const session = await ort.InferenceSession.create(layerNormModel(c.weight, c.bias, c.eps), {
+        return prepareOrtSession(ort, c, {
           executionProviders: ['cpu'],
           intraOpNumThreads: threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
           graphOptimizationLevel: 'all',
         });
-        const dims = [c.rows, c.cols];
-        return {
-          async run() {
-            const out = await session.run({ X: new ort.Tensor('float32', c.x, dims) });
-            return out.Y!.data as Float32Array;
-          },
-          dispose: () => session.release(),
-        };
       },
     };
   };

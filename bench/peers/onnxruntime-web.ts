@@ -5,7 +5,7 @@
  * Note: a pre-allocated output in the fetches is ignored by the wasm backend, so we don't pass one.
  */
 import type { PeerLoader } from './types.js';
-import { layerNormModel } from './onnx-model.js';
+import { prepareOrtSession } from './onnx-model.js';
 
 export const onnxruntimeWeb: PeerLoader = async () => {
   let ort: typeof import('onnxruntime-web');
@@ -21,18 +21,10 @@ export const onnxruntimeWeb: PeerLoader = async () => {
     name: 'ort-web',
     label: `onnxruntime-web ${version} wasm, 1 thread, SIMD (LayerNormalization opset 17, Scale/B as initializers)`,
     async prepare(c) {
-      const session = await ort.InferenceSession.create(layerNormModel(c.weight, c.bias, c.eps), {
+      return prepareOrtSession(ort, c, {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
       });
-      const dims = [c.rows, c.cols];
-      return {
-        async run() {
-          const out = await session.run({ X: new ort.Tensor('float32', c.x, dims) });
-          return out.Y!.data as Float32Array;
-        },
-        dispose: () => session.release(),
-      };
     },
   };
 };

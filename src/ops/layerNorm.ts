@@ -3,7 +3,7 @@
 import { layerNormJs } from "../fallback/layerNorm.js";
 import { Tensor } from "../runtime/memory.js";
 import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
-import { checkEps, checkLength, shapeSize, type Shape } from "./validate.js";
+import { checkEps, checkLength, rowsOf, shapeSize, type Shape } from "./validate.js";
 
 export interface LayerNormOptions {
   /** Per-feature scale (length D); absent means 1. */
@@ -40,8 +40,7 @@ export function layerNorm(x: Float32Like, normalizedShape: Shape, options: Layer
   const A = rt.check.reset(rt);
   const ix = A.input("x", x);
   const n = x.length;
-  if (n % cols !== 0) throw new RangeError(`x length: expected a multiple of ${cols} (product of normalizedShape), got ${n}`);
-  const rows = n / cols;
+  const rows = rowsOf("x", n, cols);
   const iw = A.optional("weight", weight, cols, "product of normalizedShape");
   const ib = A.optional("bias", bias, cols, "product of normalizedShape");
   const io = A.output("out", out, n, "x length", ix);

@@ -6,7 +6,7 @@ import { Tensor } from "../runtime/memory.js";
 import { resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/module.js";
 import { RMS_NORM_EPS } from "./rmsNorm.js";
-import { checkEps, shapeSize, type Shape } from "./validate.js";
+import { checkEps, rowsOf, shapeSize, type Shape } from "./validate.js";
 
 /** Bytes of per-block partial sums a wasm call keeps at once (zero-copy calls are split to fit). */
 const PARTS_BYTES = 256 * 1024;
@@ -89,8 +89,7 @@ function normBackward(
   const A = rt.check.reset(rt);
   const idy = A.input("dy", dy);
   const n = dy.length;
-  if (n % cols !== 0) throw new RangeError(`dy length: expected a multiple of ${cols} (product of normalizedShape), got ${n}`);
-  const rows = n / cols;
+  const rows = rowsOf("dy", n, cols);
   A.input("x", x, n, "dy length");
   A.optional("weight", weight, cols, "product of normalizedShape");
   A.optional("mean", mean, rows, "rows of dy");

@@ -4,7 +4,7 @@ import { rmsNormJs } from "../fallback/rmsNorm.js";
 import { Tensor } from "../runtime/memory.js";
 import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
 import { assignParam, disposeAll, paramTensor } from "./params.js";
-import { checkEps, shapeSize, type Shape } from "./validate.js";
+import { checkEps, rowsOf, shapeSize, type Shape } from "./validate.js";
 
 /**
  * Default eps of RMSNorm: float32 machine epsilon 2^-23, what torch.nn.RMSNorm(eps=None) uses for
@@ -42,8 +42,7 @@ export function rmsNorm(x: Float32Like, normalizedShape: Shape, options: RMSNorm
   const A = rt.check.reset(rt);
   const ix = A.input("x", x);
   const n = x.length;
-  if (n % cols !== 0) throw new RangeError(`x length: expected a multiple of ${cols} (product of normalizedShape), got ${n}`);
-  const rows = n / cols;
+  const rows = rowsOf("x", n, cols);
   const iw = A.optional("weight", weight, cols, "product of normalizedShape");
   const io = A.output("out", out, n, "x length", ix);
   const ir = A.output("invStdDev", invStdDev, rows, "rows of x");

@@ -5,7 +5,7 @@ import { Tensor } from "../runtime/memory.js";
 import { resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/module.js";
 import { RMS_NORM_EPS } from "./rmsNorm.js";
-import { checkEps, shapeSize, type Shape } from "./validate.js";
+import { checkEps, rowsOf, shapeSize, type Shape } from "./validate.js";
 
 interface SkipNormCommon {
   /** Added to the sum before normalising (onnxruntime's `bias` input), length D. */
@@ -81,8 +81,7 @@ function skipNorm(
   const A = rt.check.reset(rt);
   const ix = A.input("x", x);
   const n = x.length;
-  if (n % cols !== 0) throw new RangeError(`x length: expected a multiple of ${cols} (product of normalizedShape), got ${n}`);
-  const rows = n / cols;
+  const rows = rowsOf("x", n, cols);
   const is = A.input("skip", skip);
   const sl = skip.length;
   if (sl !== n && (sl === 0 || sl % cols !== 0 || rows % (sl / cols) !== 0)) {

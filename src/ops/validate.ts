@@ -37,3 +37,9 @@ export function checkEps(eps: unknown, name = "eps"): number {
 export function checkLength(name: string, got: number, expected: number, what: string): void {
   if (got !== expected) throw new RangeError(`${name} length: expected ${expected} (${what}), got ${got}`);
 }
+
+/** Rows of an argument of `length` floats in rows of `cols` (the normalized shape's product). */
+export function rowsOf(name: string, length: number, cols: number): number {
+  if (length % cols !== 0) throw new RangeError(`${name} length: expected a multiple of ${cols} (product of normalizedShape), got ${length}`);
+  return length / cols;
+}
