@@ -18,3 +18,8 @@ export function heapBase(): usize {
 export function copyRows(src: usize, dst: usize, rows: i32, cols: i32): void {
   memory.copy(dst, src, <usize>rows * <usize>cols << 2);
 }
+
+// Test hook: a real trap, for the thread pool's failure path (a worker that traps mid-job).
+export function debugTrap(): void {
+  unreachable();
+}

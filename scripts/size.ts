@@ -8,8 +8,12 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Rolldown } from "vite";
 
-/** Gzipped bytes of the bundled, minified ESM entry (all exports, kernels included). */
-export const BUDGET = 21_000;
+/**
+ * Gzipped bytes of the bundled, minified ESM entry (all exports, kernels included). Raised from
+ * 21 kB to 24 kB for the signature layer (option snapshots, intrinsic array checks, unknown-key
+ * suggestions), the pool's failure diagnosis and room for the GroupNorm/InstanceNorm kernels.
+ */
+export const BUDGET = 24_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }

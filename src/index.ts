@@ -1,7 +1,8 @@
 // layernorm-wasm: LayerNorm and the normalization family (RMSNorm, fused residual add + norm,
 // backward passes, BatchNorm) as WebAssembly SIMD kernels over memory shared with JS, with a
 // pure-JS fallback that returns the same bits.
-import { Runtime, defaultRuntime, initAsync, initSync as initDefault, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
+import { defaultRuntime, initAsync, initSync as initDefault } from "./runtime/default.js";
+import { Runtime, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
 import type { Tensor } from "./runtime/memory.js";
 
 export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOptions } from "./ops/layerNorm.js";
@@ -64,6 +65,6 @@ export function alloc(length: number): Tensor {
 }
 
 /** A tensor in the default runtime's memory holding a copy of `values`. */
-export function tensor(values: ArrayLike<number>): Tensor {
+export function tensor(values: ArrayLike<number> | Tensor): Tensor {
   return defaultRuntime().from(values);
 }

@@ -2,7 +2,7 @@
 // JS fallback, for every op in the registry, on the shape sweep and on adversarial rows.
 import { describe, expect, it } from "vitest";
 import { BLOCK } from "../src/fallback/lanes.js";
-import { CHUNK_BYTES } from "../src/runtime/runtime.js";
+import { CHUNK_BYTES } from "../src/runtime/call.js";
 import { defaultParams, ops, sizeOf, type OpEntry, type Params } from "../src/registry.js";
 import { firstBitDifference, rowKinds } from "./data.js";
 import { makeInputs, modes, run, runtimeFor, variants, window, type Variant } from "./harness.js";
@@ -77,14 +77,14 @@ for (const op of ops) {
       }
     });
     it("calls spanning several staging chunks and reduction blocks equal the zero-copy call", () => {
-      const stager = runtimeFor("copy").stager;
+      const rt = runtimeFor("copy");
       for (const cols of [1000, 64, 7]) {
         // Every staged array alone fills 3.5 chunks, so the call takes at least 4 (block-aligned) chunks.
         const rows = Math.max(3 * BLOCK + 5, Math.ceil((3.5 * CHUNK_BYTES) / (4 * sizeOf(op, "row", 1, cols))));
         for (const v of extremes) {
-          const before = stager.chunks;
+          const before = rt.chunks;
           assertEquivalent(op, cols, rows, ["normal", "offset40000", "near1e18", "normal"], v, cols);
-          expect(stager.chunks - before, `chunks of the staged call (D=${cols}, ${rows} rows)`).toBeGreaterThanOrEqual(4);
+          expect(rt.chunks - before, `chunks of the staged call (D=${cols}, ${rows} rows)`).toBeGreaterThanOrEqual(4);
         }
       }
     });

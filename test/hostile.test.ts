@@ -251,7 +251,7 @@ describe("hostile shapes, sizes, runtimes and initialisation", () => {
 
   it("init with options after the first op throws; the default runtime keeps working", async () => {
     layerNorm(normal(8, 2), 4); // creates the default runtime
-    await expect(init({ module: wasmBytes() as BufferSource })).rejects.toThrow(/^init: the default runtime already exists \(call init before the first op, or use createRuntime\(\)\)/);
+    await expect(init({ module: wasmBytes() as BufferSource })).rejects.toThrow(/^init: the default runtime already exists \(with 1 thread, backend "wasm"\) and cannot take a precompiled module; an op, tensor\(\) or alloc\(\) ran before init finished\. Await init before the first call, or use createRuntime\(\)/);
     await expect(init({ maxMemoryBytes: 1 << 20 })).rejects.toThrow(/already exists/);
     await expect(Runtime.create({ threads: 0 })).rejects.toThrow(/^threads: expected an integer from 1 to 256 or "auto", got number 0/);
     expect(layerNorm(normal(8, 2), 4).length).toBe(8);

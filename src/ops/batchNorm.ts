@@ -4,11 +4,13 @@
 // mode does not (its momentum weights the old running value, its running variance is biased).
 import { BLOCK } from "../fallback/lanes.js";
 import { bnApplyJs, bnFinishJs, bnStatsJs } from "../fallback/batchNorm.js";
-import { Tensor } from "../runtime/memory.js";
-import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
-import { describe } from "../runtime/module.js";
+import { bool, invoke, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
+import { defaultRuntime } from "../runtime/default.js";
+import type { Tensor } from "../runtime/memory.js";
+import type { Float32Like, Runtime } from "../runtime/runtime.js";
+import { describe } from "../runtime/typed.js";
 import { assignParam, disposeAll, paramTensor } from "./params.js";
-import { checkEps } from "./validate.js";
+import { checkEps, epsOr } from "./validate.js";
 
 /** Bytes of per-block partial sums a wasm call keeps at once (zero-copy calls are split to fit). */
 const PARTS_BYTES = 256 * 1024;
@@ -40,37 +42,126 @@ export interface BatchNormOptions {
   runtime?: Runtime;
 }
 
-/** rows x C x inner view of a shape around its channel axis. */
-interface ChannelView { rows: number; C: number; inner: number; axis: number }
-
-function channelView(shape: unknown, axisIn: unknown, n: number): ChannelView {
+/** A shape read once into a plain array (a Proxy or getter cannot change it later). */
+export function shapeCopy(shape: unknown): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`shape: expected an array of at least 2 dimensions, got ${describe(shape)}`);
-  if (shape.length < 2) throw new RangeError(`shape: expected at least 2 dimensions ([N, C, ...]), got ${shape.length}`);
-  let size = 1;
-  for (let i = 0; i < shape.length; i++) {
+  const n = shape.length, out: number[] = [];
+  if (n < 2) throw new RangeError(`shape: expected at least 2 dimensions ([N, C, ...]), got ${n}`);
+  for (let i = 0; i < n; i++) {
     const s: unknown = shape[i];
     if (typeof s !== "number" || !Number.isInteger(s) || s < 0) throw new RangeError(`shape[${i}]: expected a non-negative integer, got ${describe(s)}`);
-    size *= s;
+    out.push(s);
   }
+  return out;
+}
+
+/** Sets rows (N before the axis) x C x inner and n of a [..., C, ...] shape around its channel axis. */
+export function channelDims(c: Call): void {
+  const shape = c.s.shape as number[], axisIn = c.s.channelAxis as number, rank = shape.length;
+  let size = 1;
+  for (const s of shape) size *= s;
+  const n = c.len("x");
   if (size !== n) throw new RangeError(`x length: expected ${size} (product of shape [${shape.join(", ")}]), got ${n}`);
-  const rank = shape.length;
-  if (typeof axisIn !== "number" || !Number.isInteger(axisIn) || axisIn < -rank || axisIn >= rank) {
+  if (!Number.isInteger(axisIn) || axisIn < -rank || axisIn >= rank) {
     throw new RangeError(`channelAxis: expected an integer from ${-rank} to ${rank - 1}, got ${describe(axisIn)}`);
   }
   const axis = axisIn < 0 ? axisIn + rank : axisIn;
-  const C = shape[axis] as number;
+  const C = shape[axis]!;
   if (C === 0) throw new RangeError(`shape[${axis}]: expected at least 1 channel, got 0`);
   let rows = 1, inner = 1;
-  for (let i = 0; i < axis; i++) rows *= shape[i] as number;
-  for (let i = axis + 1; i < rank; i++) inner *= shape[i] as number;
+  for (let i = 0; i < axis; i++) rows *= shape[i]!;
+  for (let i = axis + 1; i < rank; i++) inner *= shape[i]!;
   if (inner === 0) rows = 0; // no elements: nothing to do per row
-  return { rows, C, inner: Math.max(inner, 1), axis };
+  Object.assign(c.d, { n, rows, C, inner: Math.max(inner, 1), rowLen: C * Math.max(inner, 1), count: rows * Math.max(inner, 1) });
 }
 
 export function checkMomentum(m: unknown): number {
   if (typeof m !== "number" || !(m >= 0 && m <= 1)) throw new RangeError(`momentum: expected a number from 0 to 1, got ${describe(m)}`);
   return m;
 }
+
+
+/**
+ * Work area: K (the shift, C f32) | params (5C f32: mhi, mlo, r, w, b) | totals (S | Q, 2C f64) |
+ * one chunk's block partials (training). Three passes: statistics (training), the per-channel
+ * finish (running update, saved statistics, parameters), then the element pass.
+ */
+const layout = (C: number) => {
+  const params = align64(4 * C), total = params + align64(20 * C), parts = total + align64(16 * C);
+  return { params, total, parts, groupRows: BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * 16 * C))) };
+};
+
+const op = signature<Float32Like>({
+  op: "batchNorm",
+  positional: ["x", "shape"],
+  arrays: [
+    { name: "x", io: "in", len: "n", per: "rowLen", what: "x length" },
+    { name: "runningMean", io: "inout", len: "C", optional: true, what: "channels" },
+    { name: "runningVar", io: "inout", len: "C", optional: true, what: "channels" },
+    { name: "weight", io: "in", len: "C", optional: true, what: "channels" },
+    { name: "bias", io: "in", len: "C", optional: true, what: "channels" },
+    { name: "out", io: "out", len: "n", per: "rowLen", alloc: true, inPlace: "x", what: "x length" },
+    { name: "mean", io: "out", len: "C", optional: true, what: "channels" },
+    { name: "invStdDev", io: "out", len: "C", optional: true, what: "channels" },
+  ],
+  scalars: {
+    shape: shapeCopy,
+    channelAxis: (v) => (v === undefined ? 1 : v), // checked against the rank by channelDims
+    training: bool("training", false),
+    momentum: (v) => (v === undefined ? 0.1 : checkMomentum(v)), eps: epsOr(1e-5),
+  },
+  dims: channelDims,
+  check(c) {
+    const { count } = c.d as { count: number };
+    if (c.s.training) {
+      if (count <= 1) throw new RangeError(`x: expected more than 1 value per channel when training, got ${count} (shape [${(c.s.shape as number[]).join(", ")}])`);
+      if (c.has("runningMean") !== c.has("runningVar")) {
+        throw new TypeError(`runningMean and runningVar: expected both or neither, got only ${c.has("runningMean") ? "runningMean" : "runningVar"}`);
+      }
+    } else {
+      for (const name of ["runningMean", "runningVar"]) {
+        if (!c.has(name)) throw new TypeError(`${name}: expected a Float32Array or Tensor (required unless training), got ${describe(c.raw[name])}`);
+        c.readOnly(name); // inference reads the running statistics only
+      }
+    }
+  },
+  work: (c) => {
+    const L = layout(c.d.C!);
+    return L.parts + (c.s.training ? 16 * c.d.C! * (L.groupRows / BLOCK) : 0);
+  },
+  passes(c) {
+    const k = c.rt.kernels!, { C, inner, rowLen, count } = c.d as Record<string, number>;
+    const L = layout(C!), training = c.s.training as boolean;
+    const K = (_: Chunk, c: Call) => c.work, params = (_: Chunk, c: Call) => c.work + L.params;
+    const total = (_: Chunk, c: Call) => c.work + L.total, parts = (_: Chunk, c: Call) => c.work + L.parts;
+    const stats: Pass = {
+      kernel: "bnStats", args: ["x", ROWS, "C", "inner", K, parts, 0], width: rowLen, align: BLOCK, maxRows: L.groupRows, blockStride: { 5: 16 * C! },
+      // The shift K (row 0's values) is written before any part reads it; parts are whole blocks.
+      before: (ch) => { if (ch.row0 === 0) k.bnStats(ch.ptr("x"), 0, C!, inner!, c.work, 0, 1); },
+      after: (ch) => k.foldBlocks(c.work + L.parts, Math.ceil(ch.rows / BLOCK), C!, c.work + L.total, +(ch.row0 === 0), 0, 0),
+    };
+    const finish: Pass = {
+      kernel: "bnFinish", rows: 1, width: C, threads: false,
+      args: [total, K, count!, "C", "eps", "momentum", "training", "runningMean", "runningVar", "weight", "bias", params, "mean", "invStdDev"],
+    };
+    const apply: Pass = { kernel: "bnApply", args: ["x", "out", params, ROWS, "C", "inner"], width: rowLen };
+    return training ? [stats, finish, apply] : [finish, apply];
+  },
+  js(c) {
+    const { rows, C, inner, count } = c.d as Record<string, number>, training = c.s.training as boolean;
+    const params = new Float32Array(5 * C!);
+    let total: Float64Array | null = null, K: Float32Array | null = null;
+    if (training) {
+      total = new Float64Array(2 * C!);
+      K = new Float32Array(C!);
+      bnStatsJs(c.view("x")!, rows!, C!, inner!, K, total, new Float64Array(2 * C!));
+    }
+    bnFinishJs(total, K, count!, C!, c.num("eps"), c.num("momentum"), training, c.view("runningMean"), c.view("runningVar"), c.view("weight"), c.view("bias"),
+      params, c.view("mean"), c.view("invStdDev"));
+    bnApplyJs(c.view("x")!, c.view("out")!, params, rows!, C!, inner!);
+  },
+  result: (c) => c.value("out")!,
+});
 
 /**
  * Batch normalisation over the channel axis of x (shape `shape`): per channel,
@@ -84,100 +175,8 @@ export function batchNorm<O extends Float32Like>(x: Float32Like, shape: readonly
 export function batchNorm(x: Tensor, shape: readonly number[], options?: BatchNormOptions): Tensor;
 export function batchNorm(x: Float32Array, shape: readonly number[], options?: BatchNormOptions): Float32Array;
 export function batchNorm(x: Float32Like, shape: readonly number[], options?: BatchNormOptions): Float32Like;
-export function batchNorm(x: Float32Like, shape: readonly number[], options: BatchNormOptions = {}): Float32Like {
-  const { weight = null, bias = null, runningMean = null, runningVar = null, mean = null, invStdDev = null } = options;
-  const training = options.training ?? false;
-  if (typeof training !== "boolean") throw new TypeError(`training: expected a boolean, got ${describe(training)}`);
-  let out = options.out;
-  const rt = resolveRuntime(options.runtime, x, out, runningMean, weight);
-  const eps = options.eps === undefined ? 1e-5 : checkEps(options.eps);
-  const momentum = options.momentum === undefined ? 0.1 : checkMomentum(options.momentum);
-  const A = rt.check.reset(rt);
-  const ix = A.input("x", x);
-  const n = x.length;
-  const { rows, C, inner } = channelView(shape, options.channelAxis ?? 1, n);
-  const count = rows * inner;
-  if (training && count <= 1) {
-    throw new RangeError(`x: expected more than 1 value per channel when training, got ${count} (shape [${shape.join(", ")}])`);
-  }
-  A.optional("weight", weight, C, "channels");
-  A.optional("bias", bias, C, "channels");
-  if (training) {
-    if ((runningMean === null) !== (runningVar === null)) {
-      throw new TypeError(`runningMean and runningVar: expected both or neither, got only ${runningMean === null ? "runningVar" : "runningMean"}`);
-    }
-    A.output("runningMean", runningMean, C, "channels"); // updated in place: no other argument may share its memory
-    A.output("runningVar", runningVar, C, "channels");
-  } else {
-    if (runningMean === null) throw new TypeError(`runningMean: expected a Float32Array or Tensor (required unless training), got ${describe(options.runningMean)}`);
-    if (runningVar === null) throw new TypeError(`runningVar: expected a Float32Array or Tensor (required unless training), got ${describe(options.runningVar)}`);
-    A.input("runningMean", runningMean, C, "channels");
-    A.input("runningVar", runningVar, C, "channels");
-  }
-  A.output("out", out, n, "x length", ix);
-  A.output("mean", mean, C, "channels");
-  A.output("invStdDev", invStdDev, C, "channels");
-  A.checkAliasing();
-
-  const made = out === undefined;
-  if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  try {
-    const rowLen = C * inner;
-    if (rt.backend === "js") {
-      const params = new Float32Array(5 * C);
-      let total: Float64Array | null = null, K: Float32Array | null = null;
-      if (training) {
-        total = new Float64Array(2 * C);
-        K = new Float32Array(C);
-        bnStatsJs(rt.view(x), rows, C, inner, K, total, new Float64Array(2 * C));
-      }
-      bnFinishJs(total, K, count, C, eps, momentum, training, rt.view(runningMean), rt.view(runningVar), rt.view(weight), rt.view(bias),
-        params, rt.view(mean), rt.view(invStdDev));
-      bnApplyJs(rt.view(x), rt.view(out), params, rows, C, inner);
-      return out;
-    }
-    // Work area: K (C f32) | params (5C f32) | totals (S | Q, 2C f64) | one chunk's block partials.
-    const k = rt.kernels!;
-    const blockBytes = 16 * C;
-    const groupRows = BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * blockBytes)));
-    const kOff = 0, paramsOff = align64(4 * C), totalOff = paramsOff + align64(20 * C), partsOff = totalOff + align64(blockBytes);
-    const ws = rt.workspace(partsOff + (training ? blockBytes * (groupRows / BLOCK) : 0));
-    // Three passes share the staging scratch: reserve the largest before the first writes anything
-    // (the finish pass updates the running statistics), so a failed allocation changes nothing.
-    const statsPass = () => rt.stager.begin(rows, BLOCK, groupRows).rowIn(x, rowLen);
-    const finishPass = () => rt.stager.begin(1).rowIn(runningMean, C).rowIn(runningVar, C).rowIn(weight, C).rowIn(bias, C)
-      .rowOut(training ? runningMean : null, C).rowOut(training ? runningVar : null, C).rowOut(mean, C).rowOut(invStdDev, C);
-    const applyPass = () => rt.stager.begin(rows).rowIn(x, rowLen).rowOut(out, rowLen);
-    const need = Math.max(training ? statsPass().scratchNeed() : 0, finishPass().scratchNeed(), applyPass().scratchNeed());
-    if (need > 0) rt.scratch(need);
-    if (training) {
-      const s = statsPass();
-      for (let m = s.first(); m > 0; m = s.next()) {
-        if (rt.threadsFor(m * rowLen)) {
-          // The shift K (row 0's values) is written before any part reads it; parts are whole blocks.
-          if (s.row0 === 0) k.bnStats(s.p[0]!, 0, C, inner, ws + kOff, 0, 1);
-          rt.parallel("bnStats", [s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, 0], [4 * rowLen], 1, rowLen, BLOCK, [0, 0, 0, 0, 0, blockBytes]);
-        } else k.bnStats(s.p[0]!, m, C, inner, ws + kOff, ws + partsOff, +(s.row0 === 0));
-        k.foldBlocks(ws + partsOff, Math.ceil(m / BLOCK), C, ws + totalOff, +(s.row0 === 0), 0, 0);
-      }
-    }
-    // Per-channel finish as one staged "row" of C: running statistics in place, outputs copied back.
-    const f = finishPass();
-    const q = f.p;
-    for (let m = f.first(); m > 0; m = f.next()) {
-      k.bnFinish(ws + totalOff, ws + kOff, count, C, eps, momentum, +training, q[0]!, q[1]!, q[2]!, q[3]!, ws + paramsOff, q[6]!, q[7]!);
-    }
-    const s = applyPass();
-    for (let m = s.first(); m > 0; m = s.next()) {
-      if (rt.threadsFor(m * rowLen)) rt.parallel("bnApply", [s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner], [4 * rowLen, 4 * rowLen], 3, rowLen);
-      else k.bnApply(s.p[0]!, s.p[1]!, ws + paramsOff, m, C, inner);
-    }
-    return out;
-  } catch (e) {
-    // Nothing is returned: free what this call allocated (a later allocation failed).
-    if (made && out instanceof Tensor) out.free();
-    throw e;
-  }
+export function batchNorm(x: Float32Like, shape: readonly number[], options?: BatchNormOptions): Float32Like {
+  return invoke(op, [x, shape], options);
 }
 
 function align64(n: number): number {

@@ -1,9 +1,12 @@
 // layerNorm(x, normalizedShape, options): torch.nn.functional.layer_norm / ONNX LayerNormalization
 // (axis = -len(normalizedShape), stash_type float32 outputs Mean and InvStdDev).
 import { layerNormJs } from "../fallback/layerNorm.js";
-import { Tensor } from "../runtime/memory.js";
-import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
-import { checkEps, checkLength, rowsOf, shapeSize, type Shape } from "./validate.js";
+import { invoke, ROWS, signature } from "../runtime/call.js";
+import { defaultRuntime } from "../runtime/default.js";
+import type { Tensor } from "../runtime/memory.js";
+import type { Float32Like, Runtime } from "../runtime/runtime.js";
+import { assignParam, disposeAll, paramTensor } from "./params.js";
+import { checkEps, epsOr, FEATURES, rowDims, shapeSize, type Shape } from "./validate.js";
 
 export interface LayerNormOptions {
   /** Per-feature scale (length D); absent means 1. */
@@ -22,6 +25,27 @@ export interface LayerNormOptions {
   runtime?: Runtime;
 }
 
+const kernel = ["x", "weight", "bias", "out", "mean", "invStdDev", ROWS, "cols", "eps"] as const;
+
+/** The whole declaration of layerNorm: arguments in the kernel's order, sizes, program. */
+const op = signature<Float32Like>({
+  op: "layerNorm",
+  positional: ["x", "normalizedShape"],
+  arrays: [
+    { name: "x", io: "in", len: "n", per: "cols", what: "x length" },
+    { name: "weight", io: "in", len: "cols", optional: true, what: FEATURES },
+    { name: "bias", io: "in", len: "cols", optional: true, what: FEATURES },
+    { name: "out", io: "out", len: "n", per: "cols", alloc: true, inPlace: "x", what: "x length" },
+    { name: "mean", io: "out", len: "rows", per: "one", optional: true, what: "rows of x" },
+    { name: "invStdDev", io: "out", len: "rows", per: "one", optional: true, what: "rows of x" },
+  ],
+  scalars: { normalizedShape: shapeSize, eps: epsOr(1e-5) },
+  dims: (c) => rowDims(c),
+  passes: () => [{ kernel: "layerNorm", args: kernel }],
+  js: (c) => layerNormJs(...(c.jsArgs(kernel) as Parameters<typeof layerNormJs>)),
+  result: (c) => c.value("out")!,
+});
+
 /**
  * Normalizes each row of D = product(normalizedShape) elements of x to zero mean and unit
  * variance, then applies weight and bias per feature. Returns `out`, or a new array (a new Tensor
@@ -31,50 +55,8 @@ export function layerNorm<O extends Float32Like>(x: Float32Like, normalizedShape
 export function layerNorm(x: Tensor, normalizedShape: Shape, options?: LayerNormOptions): Tensor;
 export function layerNorm(x: Float32Array, normalizedShape: Shape, options?: LayerNormOptions): Float32Array;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options?: LayerNormOptions): Float32Like;
-export function layerNorm(x: Float32Like, normalizedShape: Shape, options: LayerNormOptions = {}): Float32Like {
-  const { weight = null, bias = null, mean = null, invStdDev = null, eps: epsIn } = options;
-  let out = options.out;
-  const rt = resolveRuntime(options.runtime, x, out, weight, bias);
-  const cols = shapeSize(normalizedShape);
-  const eps = epsIn === undefined ? 1e-5 : checkEps(epsIn);
-  const A = rt.check.reset(rt);
-  const ix = A.input("x", x);
-  const n = x.length;
-  const rows = rowsOf("x", n, cols);
-  const iw = A.optional("weight", weight, cols, "product of normalizedShape");
-  const ib = A.optional("bias", bias, cols, "product of normalizedShape");
-  const io = A.output("out", out, n, "x length", ix);
-  const im = A.output("mean", mean, rows, "rows of x");
-  const ir = A.output("invStdDev", invStdDev, rows, "rows of x");
-  A.checkAliasing();
-
-  const made = out === undefined;
-  if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  try {
-    if (rt.backend === "js") {
-      layerNormJs(rt.view(x), rt.view(weight), rt.view(bias), rt.view(out), rt.view(mean), rt.view(invStdDev), rows, cols, eps);
-      return out;
-    }
-    // Zero-copy when every argument lives in wasm memory. Pointers stay valid if the allocation
-    // above grew memory (only views are replaced).
-    const px = A.ptr(ix), pw = A.ptr(iw), pb = A.ptr(ib), pm = A.ptr(im), pr = A.ptr(ir);
-    const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
-    const k = rt.kernels!;
-    if (px >= 0 && py >= 0 && pm >= 0 && pr >= 0 && pw >= 0 && pb >= 0) {
-      if (rt.threadsFor(n)) { // x and out advance a row at a time, mean and invStdDev a float
-        rt.parallel("layerNorm", [px, pw, pb, py, pm, pr, rows, cols, eps], [4 * cols, 0, 0, 4 * cols, 4, 4], 6, cols);
-      } else if (rows) k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps);
-      return out;
-    }
-    const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(mean, 1).rowOut(invStdDev, 1).whole(weight).whole(bias);
-    const p = s.p;
-    for (let m = s.first(); m > 0; m = s.next()) k.layerNorm(p[0]!, p[4]!, p[5]!, p[1]!, p[2]!, p[3]!, m, cols, eps);
-    return out;
-  } catch (e) {
-    // Nothing is returned: free what this call allocated (a later allocation failed).
-    if (made && out instanceof Tensor) out.free();
-    throw e;
-  }
+export function layerNorm(x: Float32Like, normalizedShape: Shape, options?: LayerNormOptions): Float32Like {
+  return invoke(op, [x, normalizedShape], options);
 }
 
 export interface LayerNormModuleOptions {
@@ -109,9 +91,8 @@ export class LayerNorm {
     this.elementwiseAffine = elementwiseAffine;
     this.runtime = options.runtime ?? defaultRuntime();
     if (elementwiseAffine) {
-      this.w = this.runtime.alloc(this.cols);
-      this.w.data.fill(1);
-      if (bias) this.b = this.runtime.alloc(this.cols);
+      this.w = paramTensor(this.runtime, this.cols, 1);
+      if (bias) this.b = paramTensor(this.runtime, this.cols, 0);
     }
   }
 
@@ -120,7 +101,7 @@ export class LayerNorm {
     return this.w ? this.w.data : null;
   }
   set weight(values: ArrayLike<number>) {
-    this.assign("weight", this.w, values);
+    assignParam("LayerNorm", "weight", this.w, values, this.cols, FEATURES);
   }
 
   /** Live view of the bias (null without one). Read it again after allocations. */
@@ -128,16 +109,7 @@ export class LayerNorm {
     return this.b ? this.b.data : null;
   }
   set bias(values: ArrayLike<number>) {
-    this.assign("bias", this.b, values);
-  }
-
-  private assign(name: string, t: Tensor | null, values: ArrayLike<number>): void {
-    if (!t) throw new TypeError(`${name}: this LayerNorm has no ${name} (elementwiseAffine or bias is false)`);
-    if (values === null || typeof values !== "object" || typeof values.length !== "number") {
-      throw new TypeError(`${name}: expected an array of ${this.cols} numbers, got ${typeof values}`);
-    }
-    checkLength(name, values.length, this.cols, "product of normalizedShape");
-    t.data.set(values);
+    assignParam("LayerNorm", "bias", this.b, values, this.cols, FEATURES);
   }
 
   /** y = layerNorm(x) with this module's parameters; `out` may be x (in place). */
@@ -153,7 +125,6 @@ export class LayerNorm {
 
   /** Frees the parameters' wasm memory. */
   dispose(): void {
-    if (this.w && !this.w.freed) this.w.free();
-    if (this.b && !this.b.freed) this.b.free();
+    disposeAll(this.w, this.b);
   }
 }

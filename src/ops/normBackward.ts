@@ -2,11 +2,11 @@
 // native_layer_norm_backward and the RMSNorm autograd formula) for training in the browser.
 import { BLOCK } from "../fallback/lanes.js";
 import { normBackwardJs } from "../fallback/normBackward.js";
-import { Tensor } from "../runtime/memory.js";
-import { resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
-import { describe } from "../runtime/module.js";
+import { invoke, NONE, ROWS, signature, type Call, type Chunk } from "../runtime/call.js";
+import type { Tensor } from "../runtime/memory.js";
+import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { RMS_NORM_EPS } from "./rmsNorm.js";
-import { checkEps, rowsOf, shapeSize, type Shape } from "./validate.js";
+import { epsOr, FEATURES, rowDims, shapeSize, type Shape } from "./validate.js";
 
 /** Bytes of per-block partial sums a wasm call keeps at once (zero-copy calls are split to fit). */
 const PARTS_BYTES = 256 * 1024;
@@ -50,17 +50,78 @@ export interface NormGradients<T extends Float32Like = Float32Like> {
 }
 
 /**
+ * The declaration of layerNormBackward (rms false) or rmsNormBackward. The kernel writes dx and,
+ * per block of BLOCK rows, f64 column partials (dW | dB) into the work area; after each chunk
+ * foldBlocks adds the chunk's blocks into the f64 totals in block order and writes dweight/dbias.
+ * Work area: totals (16 * cols bytes), then one chunk's block partials.
+ */
+function backwardOp(rms: boolean) {
+  const parts = (_ch: Chunk, c: Call) => c.work + 16 * c.d.cols!;
+  const kernel = ["dy", "x", "weight", rms ? NONE : "mean", "invStdDev", "dx", parts, NONE, ROWS, "cols", "eps", +rms] as const;
+  const wantCols = (c: Call) => c.has("dweight") || (!rms && c.has("dbias"));
+  const groupRows = (c: Call) => BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * 16 * c.d.cols!)));
+  return signature<NormGradients>({
+    op: rms ? "rmsNormBackward" : "layerNormBackward",
+    positional: ["dy", "x", "normalizedShape"],
+    arrays: [
+      { name: "dy", io: "in", len: "n", per: "cols", what: "dy length" },
+      { name: "x", io: "in", len: "n", per: "cols", what: "dy length" },
+      { name: "weight", io: "in", len: "cols", optional: true, what: FEATURES },
+      ...(rms ? [] : [{ name: "mean", io: "in", len: "rows", per: "one", optional: true, what: "rows of dy" } as const]),
+      { name: "invStdDev", io: "in", len: "rows", per: "one", optional: true, what: "rows of dy" },
+      { name: "dx", io: "out", len: "n", per: "cols", optional: true, alloc: true, inPlace: "dy", what: "dy length" },
+      { name: "dweight", io: "out", len: "cols", optional: true, alloc: true, what: FEATURES },
+      ...(rms ? [] : [{ name: "dbias", io: "out", len: "cols", optional: true, alloc: true, what: FEATURES } as const]),
+    ],
+    scalars: { normalizedShape: shapeSize, eps: epsOr(rms ? RMS_NORM_EPS : 1e-5) },
+    ...(rms ? { lacks: { mean: "RMSNorm has no mean", dbias: "RMSNorm has no bias" } } : {}),
+    dims: (c) => rowDims(c, "dy"),
+    check(c) {
+      if (!rms && c.has("mean") !== c.has("invStdDev")) {
+        throw new TypeError(`mean and invStdDev: expected both (saved by the forward) or neither (recomputed), got only ${c.has("mean") ? "mean" : "invStdDev"}`);
+      }
+    },
+    work: (c) => (wantCols(c) ? 16 * c.d.cols! * (1 + groupRows(c) / BLOCK) : 0),
+    passes(c) {
+      if (!wantCols(c)) return [{ kernel: "normBackward", args: kernel.map((t) => (t === parts ? NONE : t)), align: BLOCK }];
+      const k = c.rt.kernels!, cols = c.d.cols!;
+      return [{
+        kernel: "normBackward", args: kernel, align: BLOCK, maxRows: groupRows(c), blockStride: { 6: 16 * cols }, uses: rms ? ["dweight"] : ["dweight", "dbias"],
+        after: (ch) => k.foldBlocks(c.work + 16 * cols, Math.ceil(ch.rows / BLOCK), cols, c.work, +(ch.row0 === 0), ch.ptr("dweight"), rms ? 0 : ch.ptr("dbias")),
+      }];
+    },
+    js(c) {
+      const cols = c.d.cols!, total = wantCols(c) ? new Float64Array(2 * cols) : null;
+      const a = c.jsArgs(kernel);
+      a[6] = total; // the twin folds into `total` as it goes, with one block's partials in `part`
+      a.splice(7, 0, total ? new Float64Array(2 * cols) : null);
+      normBackwardJs(...(a as Parameters<typeof normBackwardJs>));
+      if (total) {
+        c.view("dweight")?.set(total.subarray(0, cols));
+        if (!rms) c.view("dbias")?.set(total.subarray(cols));
+      }
+    },
+    result(c) {
+      if (c.d.rows === 0) { c.view("dweight")?.fill(0); if (!rms) c.view("dbias")?.fill(0); }
+      return { dx: c.value("dx"), dweight: c.value("dweight"), dbias: rms ? null : c.value("dbias") };
+    },
+  });
+}
+
+const layerNormBackwardOp = backwardOp(false), rmsNormBackwardOp = backwardOp(true);
+
+/**
  * Gradients of y = layerNorm(x, normalizedShape, { weight, bias, eps }) given dy = dL/dy:
  * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * weight, xhat = (x - mean) * rstd;
  * dweight = sum over rows of dy * xhat, dbias = sum over rows of dy. The sums over rows are
  * accumulated in float64 per block of 32 rows and the blocks added in order, so the bits depend
- * on the shape only (not on the backend, staging, or later thread count).
+ * on the shape only (not on the backend, staging, or thread count).
  */
 export function layerNormBackward(dy: Tensor, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients<Tensor>;
 export function layerNormBackward(dy: Float32Array, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients<Float32Array>;
 export function layerNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients;
-export function layerNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options: LayerNormBackwardOptions = {}): NormGradients {
-  return normBackward(false, dy, x, normalizedShape, options, options.mean ?? null, options.dbias);
+export function layerNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients {
+  return invoke(layerNormBackwardOp, [dy, x, normalizedShape], options);
 }
 
 /**
@@ -71,87 +132,6 @@ export function layerNormBackward(dy: Float32Like, x: Float32Like, normalizedSha
 export function rmsNormBackward(dy: Tensor, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients<Tensor>;
 export function rmsNormBackward(dy: Float32Array, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients<Float32Array>;
 export function rmsNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients;
-export function rmsNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options: RmsNormBackwardOptions = {}): NormGradients {
-  const o = options as LayerNormBackwardOptions;
-  if (o.mean != null) throw new TypeError(`mean: expected none (RMSNorm has no mean), got ${describe(o.mean)}`);
-  if (o.dbias != null) throw new TypeError(`dbias: expected none (RMSNorm has no bias), got ${describe(o.dbias)}`);
-  return normBackward(true, dy, x, normalizedShape, options, null, null);
-}
-
-function normBackward(
-  rms: boolean, dy: Float32Like, x: Float32Like, normalizedShape: Shape, options: BackwardCommon & { eps?: number },
-  mean: Float32Like | null, dbiasIn: Float32Like | null | undefined,
-): NormGradients {
-  const { weight = null, invStdDev = null, eps: epsIn } = options;
-  const rt = resolveRuntime(options.runtime, dy, x, weight, options.dx);
-  const cols = shapeSize(normalizedShape);
-  const eps = epsIn === undefined ? (rms ? RMS_NORM_EPS : 1e-5) : checkEps(epsIn);
-  const A = rt.check.reset(rt);
-  const idy = A.input("dy", dy);
-  const n = dy.length;
-  const rows = rowsOf("dy", n, cols);
-  A.input("x", x, n, "dy length");
-  A.optional("weight", weight, cols, "product of normalizedShape");
-  A.optional("mean", mean, rows, "rows of dy");
-  A.optional("invStdDev", invStdDev, rows, "rows of dy");
-  if (!rms && (mean === null) !== (invStdDev === null)) {
-    throw new TypeError(`mean and invStdDev: expected both (saved by the forward) or neither (recomputed), got only ${mean === null ? "invStdDev" : "mean"}`);
-  }
-  let dx = options.dx, dweight = options.dweight, dbias = rms ? null : dbiasIn;
-  A.output("dx", dx, n, "dy length", idy);
-  A.output("dweight", dweight, cols, "product of normalizedShape");
-  A.output("dbias", dbias, cols, "product of normalizedShape");
-  A.checkAliasing();
-
-  // Tensors this call allocates, freed again if a later allocation fails (nothing is returned then).
-  const made: Tensor[] = [];
-  const make = (len: number): Float32Like => {
-    if (!(dy instanceof Tensor)) return new Float32Array(len);
-    const t = rt.alloc(len);
-    made.push(t);
-    return t;
-  };
-  try {
-    if (dx === undefined) dx = make(n);
-    if (dweight === undefined) dweight = make(cols);
-    if (dbias === undefined) dbias = make(cols);
-    const wantCols = dweight !== null || dbias !== null;
-    const result: NormGradients = { dx, dweight, dbias };
-    if (rows === 0) {
-      if (dweight) rt.view(dweight).fill(0);
-      if (dbias) rt.view(dbias).fill(0);
-      return result;
-    }
-    if (rt.backend === "js") {
-      const total = wantCols ? new Float64Array(2 * cols) : null;
-      normBackwardJs(rt.view(dy), rt.view(x), rt.view(weight), rt.view(mean), rt.view(invStdDev), rt.view(dx),
-        total, wantCols ? new Float64Array(2 * cols) : null, null, rows, cols, eps, rms);
-      if (total) {
-        if (dweight) rt.view(dweight).set(total.subarray(0, cols));
-        if (dbias) rt.view(dbias).set(total.subarray(cols));
-      }
-      return result;
-    }
-    // Work area: f64 totals (dW | dB), then the partial sums of one chunk's blocks.
-    const blockBytes = 16 * cols;
-    const groupRows = BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * blockBytes)));
-    const total = wantCols ? rt.workspace(blockBytes * (1 + groupRows / BLOCK)) : 0;
-    const parts = wantCols ? total + blockBytes : 0;
-    const k = rt.kernels!;
-    const s = rt.stager.begin(rows, BLOCK, wantCols ? groupRows : 0).rowIn(dy, cols).rowIn(x, cols).rowOut(dx, cols)
-      .rowIn(mean, 1).rowIn(invStdDev, 1).whole(weight).wholeOut(dweight).wholeOut(dbias);
-    const p = s.p;
-    for (let m = s.first(); m > 0; m = s.next()) {
-      if (rt.threadsFor(m * cols)) {
-        // Parts are whole reduction blocks; each writes its blocks' partial sums, folded below in block order.
-        const rb = 4 * cols;
-        rt.parallel("normBackward", [p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms], [rb, rb, 0, 4, 4, rb], 8, cols, BLOCK, [0, 0, 0, 0, 0, 0, 16 * cols]);
-      } else k.normBackward(p[0]!, p[1]!, p[5]!, p[3]!, p[4]!, p[2]!, parts, 0, m, cols, eps, +rms);
-      if (wantCols) k.foldBlocks(parts, Math.ceil(m / BLOCK), cols, total, +(s.row0 === 0), p[6]!, p[7]!);
-    }
-    return result;
-  } catch (e) {
-    for (const t of made) t.free();
-    throw e;
-  }
+export function rmsNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients {
+  return invoke(rmsNormBackwardOp, [dy, x, normalizedShape], options);
 }

@@ -1,10 +1,12 @@
 // rmsNorm(x, normalizedShape, options): torch.nn.functional.rms_norm / torch.nn.RMSNorm and ONNX
 // RMSNormalization (opset 23, stash_type float32), plus an optional per-row InvStdDev output.
 import { rmsNormJs } from "../fallback/rmsNorm.js";
-import { Tensor } from "../runtime/memory.js";
-import { defaultRuntime, resolveRuntime, type Float32Like, type Runtime } from "../runtime/runtime.js";
+import { invoke, ROWS, signature } from "../runtime/call.js";
+import { defaultRuntime } from "../runtime/default.js";
+import type { Tensor } from "../runtime/memory.js";
+import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { assignParam, disposeAll, paramTensor } from "./params.js";
-import { checkEps, rowsOf, shapeSize, type Shape } from "./validate.js";
+import { checkEps, epsOr, FEATURES, rowDims, shapeSize, type Shape } from "./validate.js";
 
 /**
  * Default eps of RMSNorm: float32 machine epsilon 2^-23, what torch.nn.RMSNorm(eps=None) uses for
@@ -25,6 +27,25 @@ export interface RMSNormOptions {
   runtime?: Runtime;
 }
 
+const kernel = ["x", "weight", "out", "invStdDev", ROWS, "cols", "eps"] as const;
+
+/** The whole declaration of rmsNorm: arguments in the kernel's order, sizes, program. */
+const op = signature<Float32Like>({
+  op: "rmsNorm",
+  positional: ["x", "normalizedShape"],
+  arrays: [
+    { name: "x", io: "in", len: "n", per: "cols", what: "x length" },
+    { name: "weight", io: "in", len: "cols", optional: true, what: FEATURES },
+    { name: "out", io: "out", len: "n", per: "cols", alloc: true, inPlace: "x", what: "x length" },
+    { name: "invStdDev", io: "out", len: "rows", per: "one", optional: true, what: "rows of x" },
+  ],
+  scalars: { normalizedShape: shapeSize, eps: epsOr(RMS_NORM_EPS) },
+  dims: (c) => rowDims(c),
+  passes: () => [{ kernel: "rmsNorm", args: kernel }],
+  js: (c) => rmsNormJs(...(c.jsArgs(kernel) as Parameters<typeof rmsNormJs>)),
+  result: (c) => c.value("out")!,
+});
+
 /**
  * y = x / sqrt(mean(x^2) + eps) * weight over each row of D = product(normalizedShape) elements.
  * Returns `out`, or a new array (a new Tensor when x is a Tensor, which the caller must free).
@@ -33,45 +54,8 @@ export function rmsNorm<O extends Float32Like>(x: Float32Like, normalizedShape: 
 export function rmsNorm(x: Tensor, normalizedShape: Shape, options?: RMSNormOptions): Tensor;
 export function rmsNorm(x: Float32Array, normalizedShape: Shape, options?: RMSNormOptions): Float32Array;
 export function rmsNorm(x: Float32Like, normalizedShape: Shape, options?: RMSNormOptions): Float32Like;
-export function rmsNorm(x: Float32Like, normalizedShape: Shape, options: RMSNormOptions = {}): Float32Like {
-  const { weight = null, invStdDev = null, eps: epsIn } = options;
-  let out = options.out;
-  const rt = resolveRuntime(options.runtime, x, out, weight, invStdDev);
-  const cols = shapeSize(normalizedShape);
-  const eps = epsIn === undefined ? RMS_NORM_EPS : checkEps(epsIn);
-  const A = rt.check.reset(rt);
-  const ix = A.input("x", x);
-  const n = x.length;
-  const rows = rowsOf("x", n, cols);
-  const iw = A.optional("weight", weight, cols, "product of normalizedShape");
-  const io = A.output("out", out, n, "x length", ix);
-  const ir = A.output("invStdDev", invStdDev, rows, "rows of x");
-  A.checkAliasing();
-
-  const made = out === undefined;
-  if (out === undefined) out = x instanceof Tensor ? rt.alloc(n) : new Float32Array(n);
-  try {
-    if (rt.backend === "js") {
-      rmsNormJs(rt.view(x), rt.view(weight), rt.view(out), rt.view(invStdDev), rows, cols, eps);
-      return out;
-    }
-    const px = A.ptr(ix), pw = A.ptr(iw), pr = A.ptr(ir);
-    const py = options.out === undefined ? rt.ptr(out) : A.ptr(io);
-    const k = rt.kernels!;
-    if (px >= 0 && py >= 0 && pr >= 0 && pw >= 0) {
-      if (rt.threadsFor(n)) rt.parallel("rmsNorm", [px, pw, py, pr, rows, cols, eps], [4 * cols, 0, 4 * cols, 4], 4, cols);
-      else if (rows) k.rmsNorm(px, pw, py, pr, rows, cols, eps);
-      return out;
-    }
-    const s = rt.stager.begin(rows).rowIn(x, cols).rowOut(out, cols).rowOut(invStdDev, 1).whole(weight);
-    const p = s.p;
-    for (let m = s.first(); m > 0; m = s.next()) k.rmsNorm(p[0]!, p[3]!, p[1]!, p[2]!, m, cols, eps);
-    return out;
-  } catch (e) {
-    // Nothing is returned: free what this call allocated (a later allocation failed).
-    if (made && out instanceof Tensor) out.free();
-    throw e;
-  }
+export function rmsNorm(x: Float32Like, normalizedShape: Shape, options?: RMSNormOptions): Float32Like {
+  return invoke(op, [x, normalizedShape], options);
 }
 
 export interface RMSNormModuleOptions {
@@ -107,7 +91,7 @@ export class RMSNorm {
     return this.w ? this.w.data : null;
   }
   set weight(values: ArrayLike<number>) {
-    assignParam("RMSNorm", "weight", this.w, values, this.cols, "product of normalizedShape");
+    assignParam("RMSNorm", "weight", this.w, values, this.cols, FEATURES);
   }
 
   /** y = rmsNorm(x) with this module's weight; `out` may be x (in place). */

@@ -1,21 +1,22 @@
 // Argument checks shared by every op. Each throws a TypeError or RangeError that names the
 // argument, what was expected and what arrived; ops call them all before writing anything.
-import { describe } from "../runtime/module.js";
+import { describe } from "../runtime/typed.js";
 
 export type Shape = number | readonly number[];
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** D = product of the normalized shape (a positive integer or a non-empty array of them). */
-export function shapeSize(shape: Shape, name = "normalizedShape"): number {
+export function shapeSize(shape: unknown, name = "normalizedShape"): number {
   if (typeof shape === "number") {
     if (Number.isInteger(shape) && shape > 0 && shape <= MAX_ELEMENTS) return shape;
     throw new RangeError(`${name}: expected a positive integer, got ${describe(shape)}`);
   }
   if (!Array.isArray(shape)) throw new TypeError(`${name}: expected a positive integer or an array of them, got ${describe(shape)}`);
-  if (shape.length === 0) throw new RangeError(`${name}: expected at least one dimension, got an empty array`);
+  const n = shape.length; // read once: a Proxy cannot answer differently later
+  if (n === 0) throw new RangeError(`${name}: expected at least one dimension, got an empty array`);
   let d = 1;
-  for (let i = 0; i < shape.length; i++) {
+  for (let i = 0; i < n; i++) {
     const s: unknown = shape[i];
     if (typeof s !== "number" || !Number.isInteger(s) || s <= 0) {
       throw new RangeError(`${name}[${i}]: expected a positive integer, got ${describe(s)}`);
@@ -43,3 +44,19 @@ export function rowsOf(name: string, length: number, cols: number): number {
   if (length % cols !== 0) throw new RangeError(`${name} length: expected a multiple of ${cols} (product of normalizedShape), got ${length}`);
   return length / cols;
 }
+
+/** Parses eps: undefined gives `dflt`. */
+export function epsOr(dflt: number): (v: unknown) => number {
+  return (v) => (v === undefined ? dflt : checkEps(v));
+}
+
+/** Sizes of a row op: x holds rows of cols = product(normalizedShape) elements. */
+export function rowDims(c: { d: Record<string, number>; s: Record<string, unknown>; len(name: string): number }, first = "x"): void {
+  const cols = c.s.normalizedShape as number, n = c.len(first);
+  c.d.cols = cols;
+  c.d.n = n;
+  c.d.rows = rowsOf(first, n, cols);
+  c.d.one = 1;
+}
+
+export const FEATURES = "product of normalizedShape";

@@ -1,6 +1,8 @@
-// Linear memory: the only module that touches memory.buffer. It owns the allocator (first-fit
-// free list with coalescing, 64-byte blocks), memory growth, and the views over the buffer, which
-// are rebuilt here, in one place, whenever growth replaces the ArrayBuffer.
+// Linear memory: the allocator (first-fit free list with coalescing, 64-byte blocks), memory
+// growth, the views over the buffer (rebuilt here, in one place, whenever growth replaces the
+// ArrayBuffer), and tensors. The other module that reads memory.buffer is runtime/call.ts, which
+// derives every view a call uses from arena.f32 after the call's allocations are done.
+import { setTensorDescriber } from "./typed.js";
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -184,48 +186,124 @@ function insertSorted(blocks: Block[], b: Block): void {
   blocks.splice(i, 0, b);
 }
 
+/** A tensor's state, kept in a private field: nothing outside this module can forge or change it. */
+export interface TensorState {
+  readonly arena: Arena;
+  readonly ptr: number;
+  readonly length: number;
+  freed: boolean;
+  view: Float32Array;
+}
+
+const CREATE = Symbol("Tensor.create");
+let stateOf: (v: unknown) => TensorState | undefined;
+const inspect = Symbol.for("nodejs.util.inspect.custom");
+/** Symbol.dispose where the engine has it (Node 20+, recent browsers), else its registered stand-in. */
+const dispose: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for("Symbol.dispose")) as typeof Symbol.dispose;
+/** Tensors not freed before they were garbage-collected (development aid, see Tensor.onLeak). */
+const leaks = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry<{ length: number; ptr: number; state: TensorState }>(({ length, ptr, state }) => {
+    if (!state.freed) Tensor.onLeak?.(`layernorm-wasm: a Tensor(${length}) at byte ${ptr} was garbage-collected without free(); its wasm memory stays reserved`);
+  })
+  : undefined;
+
 /**
  * A Float32Array-sized block of wasm linear memory. Calls on tensors copy nothing. `data` is a
  * view over the memory's current buffer: read it again after any call that may allocate (memory
- * growth replaces the buffer, and an old view then has length 0).
+ * growth replaces the buffer, and an old view then has length 0). Free it with free(), or let
+ * `using t = ...` do it (Symbol.dispose).
  */
 export class Tensor {
-  /** Byte offset of the first element in linear memory. */
-  readonly byteOffset: number;
-  /** Number of float32 elements. */
-  readonly length: number;
-  /** @internal */
-  readonly arena: Arena;
-  private view: Float32Array;
-  private released = false;
+  readonly #s: TensorState;
+  /**
+   * Called with a message when a tensor is garbage-collected without free() (default: none).
+   * Set it in development, e.g. `Tensor.onLeak = console.warn`.
+   */
+  static onLeak: ((message: string) => void) | undefined;
 
-  /** @internal use Runtime.alloc / alloc() */
-  constructor(arena: Arena, length: number) {
-    this.arena = arena;
-    this.length = length;
-    this.byteOffset = arena.alloc(length * 4);
-    this.view = new Float32Array(arena.buffer, this.byteOffset, length);
+  static {
+    stateOf = (v) => (typeof v === "object" && v !== null && #s in v ? (v as Tensor).#s : undefined);
+  }
+
+  /** @internal use Runtime.alloc / alloc() / tensor() */
+  constructor(token: symbol, arena: Arena, length: number) {
+    if (token !== CREATE) throw new TypeError("Tensor: expected to be created by alloc() or tensor(), got a direct constructor call");
+    const ptr = arena.alloc(length * 4);
+    const state: TensorState = { arena, ptr, length, freed: false, view: new Float32Array(arena.buffer, ptr, length) };
+    this.#s = state;
+    leaks?.register(this, { length, ptr, state }, state);
+  }
+
+  /** Byte offset of the first element in linear memory. */
+  get byteOffset(): number {
+    return this.#s.ptr;
+  }
+
+  /** Number of float32 elements. */
+  get length(): number {
+    return this.#s.length;
   }
 
   /** The tensor's elements, as a view over current linear memory (zero-copy). */
   get data(): Float32Array {
-    if (this.released) throw new TypeError("tensor was freed (expected a live tensor, got a freed one)");
-    if (this.view.buffer !== this.arena.buffer) this.view = new Float32Array(this.arena.buffer, this.byteOffset, this.length);
-    return this.view;
+    const s = this.#s;
+    if (s.freed) throw new TypeError("tensor was freed (expected a live tensor, got a freed one)");
+    if (s.view.buffer !== s.arena.buffer) s.view = new Float32Array(s.arena.buffer, s.ptr, s.length);
+    return s.view;
   }
 
   /** True once free() has been called. */
   get freed(): boolean {
-    return this.released;
+    return this.#s.freed;
   }
 
   /** Returns the memory to the allocator. Using the tensor afterwards, or freeing it twice, throws. */
   free(): void {
-    if (this.released) throw new TypeError("tensor freed twice (expected a live tensor, got a freed one)");
-    this.released = true;
-    this.arena.release(this.byteOffset);
+    const s = this.#s;
+    if (s.freed) throw new TypeError("tensor freed twice (expected a live tensor, got a freed one)");
+    s.freed = true;
+    leaks?.unregister(s);
+    s.arena.release(s.ptr);
+  }
+
+  /** `using t = tensor(...)`: frees the tensor at the end of the scope (a no-op when already freed). */
+  [dispose](): void {
+    if (!this.#s.freed) this.free();
+  }
+
+  /** `Tensor(768) [0.12, -0.5, ...]`: the length and the first elements. */
+  toString(): string {
+    const s = this.#s;
+    if (s.freed) return `Tensor(${s.length}) <freed>`;
+    const d = this.data, n = Math.min(s.length, 6);
+    const items: string[] = [];
+    for (let i = 0; i < n; i++) items.push(String(Number(d[i]!.toPrecision(6))));
+    return `Tensor(${s.length}) [${items.join(", ")}${s.length > n ? ", ..." : ""}]`;
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Tensor";
   }
 }
+
+/** @internal The state of a genuine Tensor, or undefined for anything else (forgeries included). */
+export function tensorState(v: unknown): TensorState | undefined {
+  return stateOf(v);
+}
+
+/** @internal A new tensor of `length` floats (uninitialised). */
+export function newTensor(arena: Arena, length: number): Tensor {
+  return new Tensor(CREATE, arena, length);
+}
+
+setTensorDescriber((v) => {
+  const s = stateOf(v);
+  return s ? `Tensor(${s.length})${s.freed ? " (freed)" : ""}` : undefined;
+});
 
 /**
  * Stand-in for WebAssembly.Memory where WebAssembly itself is missing: growth copies into a new

@@ -1,6 +1,7 @@
 // Loading the kernels: the .wasm bytes are inlined at build time (no URL to fetch, so Node,
 // browsers and bundlers all work), compiled synchronously once, and shared by every runtime.
 import { wasmBase64 } from "./kernels.generated.js";
+import { describe } from "./typed.js";
 
 /** The exports of build/layernorm.wasm. */
 export interface Kernels {
@@ -29,6 +30,8 @@ export interface Kernels {
     runMean: number, runVar: number, w: number, b: number, params: number, saveMean: number, saveRstd: number,
   ): void;
   bnApply(x: number, y: number, params: number, rows: number, C: number, inner: number): void;
+  /** Test hook: traps (the thread pool's failure path). */
+  debugTrap(): void;
 }
 
 let bytes: Uint8Array | undefined;
@@ -89,17 +92,4 @@ export function kernelModule(given?: WebAssembly.Module): WebAssembly.Module {
   }
   compiled ??= new WebAssembly.Module(wasmBytes() as BufferSource);
   return compiled;
-}
-
-/** Short description of a value for error messages. */
-export function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (typeof v === "object" || typeof v === "function") {
-    const name = (v as object).constructor?.name ?? "object";
-    const len = (v as { length?: unknown }).length;
-    return typeof len === "number" ? `${name}(${len})` : name;
-  }
-  if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v)}`;
-  return `${typeof v} ${String(v)}`;
 }

@@ -7,27 +7,39 @@
 // are independent (cross-row reductions combine per-part partials in part order), so results are
 // bitwise identical for any number of threads. Workers allocate nothing and never grow memory.
 
+// A call that throws in a worker (a trap) or stops making progress never hangs its caller: every
+// thread catches its own failure and still reports its part of the job done, the caller waits on
+// progress with a bound, and either way the caller throws an Error naming the kernel and the
+// cause, and the pool is retired (the runtime then runs single-threaded, same results).
+
 // Int32 slots of the control block.
 const GEN = 0, PENDING = 1, NEXT = 2, NPARTS = 3, FN = 4, NARGS = 5, ROWS_AT = 6, PART_ROWS = 7, ROWS = 8, EXIT = 9, READY = 10;
+const FAIL = 11, DONE = 12, DEBUG_TRAP = 13, DEBUG_STALL = 14, TRAP_FN = 15;
 /** Float64 areas (in f64 units from byte 64): args, bytes per row, bytes per part. */
 const MAX_ARGS = 16;
-export const CONTROL_BYTES = 64 + 3 * MAX_ARGS * 8;
+/** Per-worker generation started / finished (Int32 each), then the failure message (length + char codes). */
+const MAX_WORKERS = 255, STATUS = 64 + 3 * MAX_ARGS * 8, MESSAGE = STATUS + 8 * MAX_WORKERS + 8, MESSAGE_CHARS = 255;
+export const CONTROL_BYTES = MESSAGE + 4 * (MESSAGE_CHARS + 1);
 
 /**
- * Claims parts until none are left and runs them. Self-contained (literal slot numbers, no
- * imports): workers run the same function, shipped as source text.
+ * Claims parts until none are left and runs them; `me` is the worker index, -1 for the caller.
+ * Self-contained (literal slot numbers, no imports): workers run the same function, shipped as
+ * source text.
  */
-export function runParts(i32: Int32Array, f64: Float64Array, fns: readonly ((...a: number[]) => void)[]): void {
+export function runParts(i32: Int32Array, f64: Float64Array, fns: readonly ((...a: number[]) => void)[], me: number): void {
   const fn = fns[i32[4]!]!;
   const nargs = i32[5]!, rowsAt = i32[6]!, partRows = i32[7]!, rows = i32[8]!, nparts = i32[3]!;
   const a = new Array<number>(nargs);
   for (;;) {
     const p = Atomics.add(i32, 2, 1);
     if (p >= nparts) return;
+    if (me >= 0 && Atomics.load(i32, 13) === me + 1) { Atomics.store(i32, 13, 0); fns[i32[15]!]!(); } // test hook: a real trap
+    if (me >= 0 && Atomics.load(i32, 14) === me + 1) { Atomics.store(i32, 14, 0); Atomics.wait(i32, 14, 0, 600_000); } // test hook: a stuck worker
     const r0 = p * partRows;
     for (let i = 0; i < nargs; i++) a[i] = f64[i]! + r0 * f64[16 + i]! + p * f64[32 + i]!;
     a[rowsAt] = Math.min(partRows, rows - r0);
     fn(...a);
+    Atomics.add(i32, 12, 1);
   }
 }
 
@@ -42,6 +54,9 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
     const buf = msg.memory.buffer;
     const i32 = new Int32Array(buf, msg.control, 16);
     const f64 = new Float64Array(buf, msg.control + 64, 48);
+    const started = new Int32Array(buf, msg.control + msg.status, 2 * msg.maxWorkers);
+    const text = new Int32Array(buf, msg.control + msg.message, msg.chars + 1);
+    const me = msg.index;
     let seen = Atomics.load(i32, 0);
     Atomics.add(i32, 10, 1);
     Atomics.notify(i32, 10);
@@ -49,7 +64,18 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
       Atomics.wait(i32, 0, seen);
       seen = Atomics.load(i32, 0);
       if (Atomics.load(i32, 9)) return;
-      run(i32, f64, fns);
+      Atomics.store(started, me, seen);
+      try {
+        run(i32, f64, fns, me);
+      } catch (e) {
+        Atomics.store(i32, 2, 0x3fffffff); // nobody claims another part
+        if (Atomics.compareExchange(i32, 11, 0, me + 2) === 0) {
+          const m = String((e as Error)?.message ?? e).slice(0, msg.chars);
+          for (let i = 0; i < m.length; i++) text[i + 1] = m.charCodeAt(i);
+          Atomics.store(text, 0, m.length);
+        }
+      }
+      Atomics.store(started, msg.maxWorkers + me, seen);
       if (Atomics.sub(i32, 1, 1) === 1) Atomics.notify(i32, 1);
     }
   };
@@ -57,7 +83,10 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
   else (globalThis as unknown as { onmessage: (e: { data: WorkerStart }) => void }).onmessage = (e) => start(e.data);
 }
 
-interface WorkerStart { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; names: string[] }
+interface WorkerStart {
+  module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; names: string[];
+  index: number; status: number; maxWorkers: number; message: number; chars: number;
+}
 
 const program = `(${workerMain.toString()})(${runParts.toString()}`;
 
@@ -81,26 +110,42 @@ async function spawn(): Promise<WorkerLike> {
   return new g.Worker(URL.createObjectURL(new Blob([`${program});`], { type: "text/javascript" })));
 }
 
+const now = (): number => (typeof performance === "object" ? performance.now() : Date.now());
+
 export class Pool {
   /** Threads that run kernels, the caller included. */
   readonly threads: number;
+  /**
+   * A job that makes no progress (no part finished, no worker done) for this long is diagnosed
+   * and the pool retired. A part is ~32K elements (microseconds); the bound only has to outlast
+   * the scheduler on a loaded machine.
+   */
+  stallMs = 10_000;
   private readonly workers: WorkerLike[];
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
+  private readonly status: Int32Array;
+  private readonly text: Int32Array;
   private readonly fns: ((...a: number[]) => void)[];
   private readonly ids: Map<string, number>;
   private readonly canBlock: boolean;
   private closed = false;
+  /** Kernel of the job started and not yet joined, or "". */
+  private running = "";
+  /** Why the pool was retired, or "". */
+  retired = "";
 
-  private constructor(workers: WorkerLike[], i32: Int32Array, f64: Float64Array, fns: ((...a: number[]) => void)[], ids: Map<string, number>) {
+  private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>) {
     this.workers = workers;
     this.threads = workers.length + 1;
-    this.i32 = i32;
-    this.f64 = f64;
+    this.i32 = new Int32Array(buf, control, 16);
+    this.f64 = new Float64Array(buf, control + 64, 3 * MAX_ARGS);
+    this.status = new Int32Array(buf, control + STATUS, 2 * MAX_WORKERS);
+    this.text = new Int32Array(buf, control + MESSAGE, MESSAGE_CHARS + 1);
     this.fns = fns;
     this.ids = ids;
     let canBlock = true;
-    try { Atomics.wait(i32, READY, -1, 0); } catch { canBlock = false; } // browsers' main thread may not block
+    try { Atomics.wait(this.i32, READY, -1, 0); } catch { canBlock = false; } // browsers' main thread may not block
     this.canBlock = canBlock;
   }
 
@@ -110,38 +155,49 @@ export class Pool {
    * (This file imports nothing, so bundlers split it off whole: only thread users load it.)
    */
   static async start(threads: number, memory: WebAssembly.Memory, control: number, exports: Record<string, unknown>, module: WebAssembly.Module): Promise<Pool> {
+    if (threads - 1 > MAX_WORKERS) throw new RangeError(`threads: expected at most ${MAX_WORKERS + 1}, got ${threads}`);
     const names = Object.keys(exports).filter((k) => typeof exports[k] === "function");
     const buf = memory.buffer;
+    new Uint8Array(buf, control, CONTROL_BYTES).fill(0);
     const i32 = new Int32Array(buf, control, 16);
-    const f64 = new Float64Array(buf, control + 64, 3 * MAX_ARGS);
-    i32.fill(0);
+    i32[TRAP_FN] = Math.max(0, names.indexOf("debugTrap"));
     const workers = await Promise.all(Array.from({ length: threads - 1 }, () => spawn()));
-    for (const w of workers) w.postMessage({ module, memory, control, names });
+    workers.forEach((w, index) => w.postMessage({ module, memory, control, names, index, status: STATUS, maxWorkers: MAX_WORKERS, message: MESSAGE, chars: MESSAGE_CHARS }));
     // Wait for every worker to report ready (asynchronously: browsers start workers on this thread's loop).
     const deadline = Date.now() + 30_000;
     while (Atomics.load(i32, READY) < workers.length) {
       if (Date.now() > deadline) {
         for (const w of workers) w.terminate();
-        throw new Error("thread pool: workers did not start within 30 s");
+        throw new Error(`thread pool: ${Atomics.load(i32, READY)} of ${workers.length} workers started within 30 s`);
       }
       await new Promise((r) => setTimeout(r, 1));
     }
     const ids = new Map(names.map((n, i) => [n, i]));
-    return new Pool(workers, i32, f64, names.map((n) => exports[n] as (...a: number[]) => void), ids);
+    return new Pool(workers, buf, control, names.map((n) => exports[n] as (...a: number[]) => void), ids);
   }
 
-  /** False after shutdown(). */
+  /** False after shutdown() or retirement. */
   get open(): boolean {
     return !this.closed;
   }
 
-  /**
-   * Runs kernel `name` over `rows` rows split into parts of `partRows` rows: argument i of part p
-   * is args[i] + r0 * rowStride[i] + p * partStride[i] (r0 = p * partRows), and args[rowsAt] is
-   * the part's row count. A pointer argument of 0 means "absent" and is never advanced. Returns
-   * when every part is done.
-   */
+  /** Runs a job to the end (start + join). */
   run(name: string, args: readonly number[], rowStride: readonly number[], rowsAt: number, rows: number, partRows: number, partStride?: readonly number[]): void {
+    this.start(name, args, rowStride, rowsAt, rows, partRows, partStride);
+    this.join();
+  }
+
+  /**
+   * Starts kernel `name` over `rows` rows split into parts of `partRows` rows: argument i of part p
+   * is args[i] + r0 * rowStride[i] + p * partStride[i] (r0 = p * partRows), and args[rowsAt] is
+   * the part's row count. A pointer argument of 0 means "absent" and is never advanced. The
+   * workers begin at once; the caller may do other work, then must join().
+   */
+  start(name: string, args: readonly number[], rowStride: readonly number[], rowsAt: number, rows: number, partRows: number, partStride?: readonly number[]): void {
+    if (this.closed) throw new Error(`thread pool: kernel "${name}" started on a pool that was ${this.retired ? `retired (${this.retired})` : "shut down"}`);
+    if (this.running) throw new Error(`thread pool: kernel "${name}" started while "${this.running}" was still running`);
+    const id = this.ids.get(name);
+    if (id === undefined) throw new Error(`thread pool: no kernel "${name}" in the module`);
     const { i32, f64 } = this;
     const n = args.length;
     for (let i = 0; i < n; i++) {
@@ -150,21 +206,88 @@ export class Pool {
       f64[16 + i] = a === 0 ? 0 : rowStride[i] ?? 0;
       f64[32 + i] = a === 0 ? 0 : partStride?.[i] ?? 0;
     }
-    i32[FN] = this.ids.get(name)!;
+    i32[FN] = id;
     i32[NARGS] = n;
     i32[ROWS_AT] = rowsAt;
     i32[ROWS] = rows;
     i32[PART_ROWS] = partRows;
     i32[NPARTS] = Math.ceil(rows / partRows);
+    Atomics.store(i32, FAIL, 0);
+    Atomics.store(i32, DONE, 0);
     Atomics.store(i32, NEXT, 0);
     Atomics.store(i32, PENDING, this.workers.length);
+    this.running = name;
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
-    runParts(i32, f64, this.fns);
-    // The caller ran out of parts; wait for the workers still finishing theirs.
-    for (let p = Atomics.load(i32, PENDING); p !== 0; p = Atomics.load(i32, PENDING)) {
-      if (this.canBlock) Atomics.wait(i32, PENDING, p, 1000);
+  }
+
+  /**
+   * Runs parts on the calling thread until none are left, then waits for the workers: a bounded
+   * wait on progress. Throws (and retires the pool) when a part failed on any thread or the job
+   * stalled; returns when every part is done.
+   */
+  join(): void {
+    const { i32 } = this;
+    const name = this.running;
+    let own: unknown = null;
+    try {
+      runParts(i32, this.f64, this.fns, -1);
+    } catch (e) {
+      own = e;
+      Atomics.store(i32, NEXT, 0x3fffffff);
+      Atomics.compareExchange(i32, FAIL, 0, 1);
     }
+    let last = -1, since = now();
+    for (let p = Atomics.load(i32, PENDING); p !== 0; p = Atomics.load(i32, PENDING)) {
+      const progress = Atomics.load(i32, DONE) * 256 + p;
+      if (progress !== last) {
+        last = progress;
+        since = now();
+      } else if (now() - since > this.stallMs) {
+        const why = `kernel "${name}" made no progress for ${Math.round(now() - since)} ms: ${this.diagnose()}`;
+        this.retire(why);
+        throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`);
+      }
+      if (this.canBlock) Atomics.wait(i32, PENDING, p, 50);
+    }
+    this.running = "";
+    const fail = Atomics.load(i32, FAIL);
+    if (fail === 0) return;
+    const who = fail === 1 ? "the calling thread" : `worker ${fail - 2}`;
+    const cause = fail === 1 ? String((own as Error)?.message ?? own) : this.message();
+    const why = `kernel "${name}" failed on ${who}: ${cause}`;
+    this.retire(why);
+    throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`, own ? { cause: own } : undefined);
+  }
+
+  /** What each worker is doing, for a stalled job. */
+  private diagnose(): string {
+    const gen = Atomics.load(this.i32, GEN);
+    const parts = `${Atomics.load(this.i32, DONE)} of ${Atomics.load(this.i32, NPARTS)} parts done`;
+    const states = this.workers.map((_, w) => {
+      const s = Atomics.load(this.status, w), f = Atomics.load(this.status, MAX_WORKERS + w);
+      return `worker ${w} ${f === gen ? "finished" : s === gen ? "still running a part" : `never picked up the job (last job ${s})`}`;
+    });
+    return `${parts}; ${states.join(", ")}`;
+  }
+
+  private message(): string {
+    const n = Atomics.load(this.text, 0);
+    let m = "";
+    for (let i = 1; i <= n; i++) m += String.fromCharCode(this.text[i]!);
+    return m || "unknown error";
+  }
+
+  /** Stops the pool for good after a failure; `why` is kept for later messages. */
+  private retire(why: string): void {
+    this.retired = why;
+    this.running = "";
+    this.shutdown();
+  }
+
+  /** @internal test hooks: worker `w` traps (or stalls) on its next part. */
+  debugFault(w: number, kind: "trap" | "stall"): void {
+    Atomics.store(this.i32, kind === "trap" ? DEBUG_TRAP : DEBUG_STALL, w + 1);
   }
 
   /** Stops the workers. Later calls of the runtime run on the calling thread. */
@@ -174,6 +297,7 @@ export class Pool {
     Atomics.store(this.i32, EXIT, 1);
     Atomics.add(this.i32, GEN, 1);
     Atomics.notify(this.i32, GEN);
+    Atomics.notify(this.i32, DEBUG_STALL);
     for (const w of this.workers) w.terminate();
   }
 }

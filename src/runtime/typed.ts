@@ -1,0 +1,71 @@
+// Reading arrays the caller controls. A Float32Array subclass may override length, byteOffset,
+// buffer, subarray or Symbol.species, and any object may pose as one; the engine's own
+// %TypedArray% getters cannot be overridden, so every fact the library relies on is read
+// through them, once, and copies go through views this module constructs itself.
+const TA = Object.getPrototypeOf(Float32Array.prototype) as object;
+const uncurry = <T>(f: (this: unknown) => T) => Function.prototype.call.bind(f) as unknown as (self: unknown) => T;
+const getter = <T>(key: PropertyKey) => uncurry(Object.getOwnPropertyDescriptor(TA, key)!.get as (this: unknown) => T);
+const tagOf = getter<string | undefined>(Symbol.toStringTag);
+const lengthOf = getter<number>("length");
+const offsetOf = getter<number>("byteOffset");
+const bufferOf = getter<ArrayBufferLike>("buffer");
+const abBytes = uncurry(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get as (this: unknown) => number);
+const setInto = Function.prototype.call.bind(Float32Array.prototype.set) as unknown as (dst: Float32Array, src: Float32Array, at?: number) => void;
+
+/** What a genuine Float32Array is, read through the intrinsic getters. */
+export interface F32Facts { buffer: ArrayBufferLike; byteOffset: number; length: number }
+
+/** The facts of `v` when it is a genuine Float32Array (subclasses included), else null. */
+export function f32Facts(v: unknown): F32Facts | null {
+  if (typeof v !== "object" || v === null || tagOf(v) !== "Float32Array") return null;
+  return { buffer: bufferOf(v), byteOffset: offsetOf(v), length: lengthOf(v) };
+}
+
+/** True when `buf` is a detached (non-shared) ArrayBuffer. */
+export function isDetached(buf: ArrayBufferLike): boolean {
+  if (typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer) return false;
+  if (abBytes(buf) !== 0) return false;
+  try {
+    new Uint8Array(buf);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A plain Float32Array over `length` floats of `buffer` from byte `byteOffset` (no species, no subclass). */
+export function f32View(buffer: ArrayBufferLike, byteOffset: number, length: number): Float32Array {
+  return new Float32Array(buffer, byteOffset, length);
+}
+
+/** dst.set(src, at) through the intrinsic method. */
+export function copyInto(dst: Float32Array, src: Float32Array, at = 0): void {
+  setInto(dst, src, at);
+}
+
+let tensorName: (v: unknown) => string | undefined = () => undefined;
+/** @internal memory.ts registers how a Tensor describes itself (brand-checked, not by its constructor's name). */
+export function setTensorDescriber(f: (v: unknown) => string | undefined): void {
+  tensorName = f;
+}
+
+/** Short description of a value for error messages (reads nothing the caller can intercept for typed arrays and tensors). */
+export function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "undefined";
+  if (typeof v === "object" || typeof v === "function") {
+    const t = tensorName(v);
+    if (t) return t;
+    const tag = tagOf(v);
+    if (tag) return `${tag}(${lengthOf(v)})`;
+    if (Array.isArray(v)) return `Array(${v.length})`;
+    let name = "object";
+    try {
+      const c = (v as object).constructor;
+      if (typeof c === "function" && c.name) name = c.name;
+    } catch { /* a throwing getter: keep "object" */ }
+    return typeof v === "function" ? "function" : name;
+  }
+  if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
