@@ -8,6 +8,7 @@ import { skipLayerNorm, skipRmsNorm } from "./ops/skipNorm.js";
 import { layerNormReference } from "./reference/layerNorm.js";
 import { batchNormReference, normBackwardReference, rmsNormReference, skipSum } from "./reference/norms.js";
 import { Tensor } from "./runtime/memory.js";
+import { f32Facts } from "./runtime/typed.js";
 import type { Float32Like, Runtime } from "./runtime/runtime.js";
 
 /**
@@ -74,13 +75,24 @@ export interface OpEntry {
    * exactly the bias). Row outputs are compared on that row, per-row outputs at its index.
    */
   exactOnConstantRows?: readonly string[];
-  /** Runs the public API. */
-  call(rt: Runtime, cols: number, a: Args, p: Params, outs: Args): void;
+  /**
+   * Runs the public API and returns what it returns. `wrap` may replace the options object (tests
+   * pass Proxies, getters and misspelt keys through it). An output key left out of `outs` is
+   * undefined: the op allocates it.
+   */
+  call(rt: Runtime, cols: number, a: Args, p: Params, outs: Args, wrap?: Wrap): unknown;
   /** Float64 reference (or, into Float32Arrays, the naive JS baseline for benchmarks); `scales` as in src/reference/norms.ts. */
   reference(cols: number, a: PlainArgs, p: Params, outs: RefArgs, scales?: RefArgs): void;
   /** The unfused equivalent through the public API, with `add` computing the sum (benchmarked against call). */
   separate?(rt: Runtime, cols: number, a: Args, p: Params, outs: Args, add: AddRows): void;
 }
+
+/** Replaces a call's options object (see OpEntry.call). */
+export type Wrap = <T extends object>(options: T) => T;
+const same: Wrap = (o) => o;
+
+/** Elements of an argument, as the library reads them (a Float32Array subclass may lie about its length). */
+const lengthOf = (a: Float32Like): number => (a instanceof Tensor ? a.length : f32Facts(a)!.length);
 
 const view = (a: Float32Like | null | undefined): Float32Array | null => (a == null ? null : a instanceof Tensor ? a.data : a);
 
@@ -124,11 +136,11 @@ function skipEntry(rms: boolean): OpEntry {
     accuracy: 1e-6,
     adversarial: rms ? 2 : 3,
     affine: 6,
-    call(rt, cols, a, p, o) {
+    call(rt, cols, a, p, o, wrap = same) {
       // Literal options objects: an object spread measured ~4 us per call on Node 20.
       const residualBias = a.residualBias ?? null, weight = a.weight ?? null, sum = o.sum ?? null, invStdDev = o.invStdDev ?? null;
-      if (rms) skipRmsNorm(a.x!, a.skip!, cols, { residualBias, weight, eps: p.eps, out: o.out!, sum, invStdDev, runtime: rt });
-      else skipLayerNorm(a.x!, a.skip!, cols, { residualBias, weight, bias: a.bias ?? null, eps: p.eps, out: o.out!, sum, mean: o.mean ?? null, invStdDev, runtime: rt });
+      if (rms) return skipRmsNorm(a.x!, a.skip!, cols, wrap({ residualBias, weight, eps: p.eps, out: o.out!, sum, invStdDev, runtime: rt }));
+      return skipLayerNorm(a.x!, a.skip!, cols, wrap({ residualBias, weight, bias: a.bias ?? null, eps: p.eps, out: o.out!, sum, mean: o.mean ?? null, invStdDev, runtime: rt }));
     },
     reference(cols, a, p, o, sc) {
       const rows = rowsOf(a, cols);
@@ -184,10 +196,10 @@ function backwardEntry(rms: boolean): OpEntry {
       if (rms) rmsNorm(a.x!, cols, { eps: p.eps, out: y, invStdDev: a.invStdDev });
       else layerNorm(a.x!, cols, { eps: p.eps, out: y, mean: a.mean!, invStdDev: a.invStdDev });
     },
-    call(rt, cols, a, p, o) {
-      const weight = a.weight ?? null, invStdDev = a.invStdDev ?? null, dx = o.dx ?? null, dweight = o.dweight ?? null;
-      if (rms) rmsNormBackward(a.dy!, a.x!, cols, { weight, invStdDev, eps: p.eps, dx, dweight, runtime: rt });
-      else layerNormBackward(a.dy!, a.x!, cols, { weight, mean: a.mean ?? null, invStdDev, eps: p.eps, dx, dweight, dbias: o.dbias ?? null, runtime: rt });
+    call(rt, cols, a, p, o, wrap = same) {
+      const weight = a.weight ?? null, invStdDev = a.invStdDev ?? null, dx = "dx" in o ? o.dx : undefined, dweight = o.dweight ?? null;
+      if (rms) return rmsNormBackward(a.dy!, a.x!, cols, wrap({ weight, invStdDev, eps: p.eps, dx, dweight, runtime: rt }));
+      return layerNormBackward(a.dy!, a.x!, cols, wrap({ weight, mean: a.mean ?? null, invStdDev, eps: p.eps, dx, dweight, dbias: o.dbias ?? null, runtime: rt }));
     },
     reference(cols, a, p, o, sc) {
       normBackwardReference(rms, a.dy!, a.x!, a.weight ?? null, a.mean ?? null, a.invStdDev ?? null, o.dx ?? null, o.dweight ?? null, o.dbias ?? null,
@@ -222,12 +234,12 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
     adversarial: training ? 3.5 : 3,
     affine: 6,
     reductions: 2,
-    call(rt, cols, a, p, o) {
-      const rows = a.x!.length / (cols * (nchw ? 3 : 1));
-      batchNorm(a.x!, shape(rows, cols), {
+    call(rt, cols, a, p, o, wrap = same) {
+      const rows = lengthOf(a.x!) / (cols * (nchw ? 3 : 1));
+      return batchNorm(a.x!, shape(rows, cols), wrap({
         channelAxis: nchw ? 1 : -1, training, momentum: p.momentum, eps: p.eps, runningMean: a.runningMean ?? null, runningVar: a.runningVar ?? null,
         weight: a.weight ?? null, bias: a.bias ?? null, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt,
-      });
+      }));
     },
     reference(cols, a, p, o, sc) {
       const rows = a.x!.length / (cols * (nchw ? 3 : 1));
@@ -262,8 +274,8 @@ export const ops: readonly OpEntry[] = [
     adversarial: 3,
     affine: 6,
     exactOnConstantRows: ["out", "mean", "invStdDev"],
-    call(rt, cols, a, p, o) {
-      layerNorm(a.x!, cols, { weight: a.weight ?? null, bias: a.bias ?? null, eps: p.eps, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt });
+    call(rt, cols, a, p, o, wrap = same) {
+      return layerNorm(a.x!, cols, wrap({ weight: a.weight ?? null, bias: a.bias ?? null, eps: p.eps, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt }));
     },
     reference(cols, a, p, o, sc) {
       layerNormReference(a.x!, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, rowsOf(a, cols), cols, p.eps);
@@ -279,8 +291,8 @@ export const ops: readonly OpEntry[] = [
     accuracy: 1e-6,
     adversarial: 2,
     affine: 4,
-    call(rt, cols, a, p, o) {
-      rmsNorm(a.x!, cols, { weight: a.weight ?? null, eps: p.eps, out: o.out!, invStdDev: o.invStdDev ?? null, runtime: rt });
+    call(rt, cols, a, p, o, wrap = same) {
+      return rmsNorm(a.x!, cols, wrap({ weight: a.weight ?? null, eps: p.eps, out: o.out!, invStdDev: o.invStdDev ?? null, runtime: rt }));
     },
     reference(cols, a, p, o) {
       rmsNormReference(a.x!, a.weight ?? null, o.out!, o.invStdDev ?? null, rowsOf(a, cols), cols, p.eps);

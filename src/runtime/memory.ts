@@ -200,11 +200,13 @@ let stateOf: (v: unknown) => TensorState | undefined;
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 /** Symbol.dispose where the engine has it (Node 20+, recent browsers), else its registered stand-in. */
 const dispose: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for("Symbol.dispose")) as typeof Symbol.dispose;
-/** Tensors not freed before they were garbage-collected (development aid, see Tensor.onLeak). */
+/**
+ * Tensors garbage-collected without free() (a development aid, see Tensor.onLeak). The held value
+ * is two numbers: holding the tensor's state would keep its whole memory alive until the callback.
+ * free() unregisters, so a callback means a leak.
+ */
 const leaks = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<{ length: number; ptr: number; state: TensorState }>(({ length, ptr, state }) => {
-    if (!state.freed) Tensor.onLeak?.(`layernorm-wasm: a Tensor(${length}) at byte ${ptr} was garbage-collected without free(); its wasm memory stays reserved`);
-  })
+  ? new FinalizationRegistry<string>((where) => Tensor.onLeak?.(`layernorm-wasm: a ${where} was garbage-collected without free(); its wasm memory stays reserved`))
   : undefined;
 
 /**
@@ -231,7 +233,7 @@ export class Tensor {
     const ptr = arena.alloc(length * 4);
     const state: TensorState = { arena, ptr, length, freed: false, view: new Float32Array(arena.buffer, ptr, length) };
     this.#s = state;
-    leaks?.register(this, { length, ptr, state }, state);
+    leaks?.register(this, `Tensor(${length}) at byte ${ptr}`, state);
   }
 
   /** Byte offset of the first element in linear memory. */

@@ -34,6 +34,19 @@ export interface Kernels {
   debugTrap(): void;
 }
 
+/**
+ * Every export of the kernel module, by name. The type makes the list and the Kernels interface
+ * agree (a missing or extra name is a compile error); test/api.test.ts checks the list against
+ * the module's real exports.
+ */
+export const KERNEL_NAMES = [
+  "heapBase", "BLOCK", "moments", "copyRows", "layerNorm", "rmsNorm", "skipNorm", "normBackward", "foldBlocks",
+  "bnStats", "bnFinish", "bnApply", "debugTrap",
+] as const satisfies readonly (keyof Kernels)[];
+type Missing = Exclude<keyof Kernels, (typeof KERNEL_NAMES)[number]>;
+const complete: [Missing] extends [never] ? true : Missing = true;
+void complete;
+
 let bytes: Uint8Array | undefined;
 let compiled: WebAssembly.Module | undefined;
 let simd: boolean | undefined;

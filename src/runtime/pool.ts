@@ -30,6 +30,8 @@ export function runParts(i32: Int32Array, f64: Float64Array, fns: readonly ((...
   const fn = fns[i32[4]!]!;
   const nargs = i32[5]!, rowsAt = i32[6]!, partRows = i32[7]!, rows = i32[8]!, nparts = i32[3]!;
   const a = new Array<number>(nargs);
+  // Test hooks armed: the caller leaves the parts to the workers until the chosen one took its fault.
+  if (me < 0) while (Atomics.load(i32, 13) !== 0 || Atomics.load(i32, 14) !== 0);
   for (;;) {
     const p = Atomics.add(i32, 2, 1);
     if (p >= nparts) return;
@@ -134,6 +136,8 @@ export class Pool {
   private running = "";
   /** Why the pool was retired, or "". */
   retired = "";
+  /** Jobs started (tests check that a call really ran on the pool). */
+  jobs = 0;
 
   private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>) {
     this.workers = workers;
@@ -217,6 +221,7 @@ export class Pool {
     Atomics.store(i32, NEXT, 0);
     Atomics.store(i32, PENDING, this.workers.length);
     this.running = name;
+    this.jobs++;
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
   }
@@ -287,6 +292,7 @@ export class Pool {
 
   /** @internal test hooks: worker `w` traps (or stalls) on its next part. */
   debugFault(w: number, kind: "trap" | "stall"): void {
+    if (!(w >= 0 && w < this.workers.length)) throw new RangeError(`worker: expected 0 to ${this.workers.length - 1}, got ${w}`);
     Atomics.store(this.i32, kind === "trap" ? DEBUG_TRAP : DEBUG_STALL, w + 1);
   }
 
