@@ -92,7 +92,7 @@ export type Wrap = <T extends object>(options: T) => T;
 const same: Wrap = (o) => o;
 
 /** Elements of an argument, as the library reads them (a Float32Array subclass may lie about its length). */
-const lengthOf = (a: Float32Like): number => (a instanceof Tensor ? a.length : f32Facts(a)!.length);
+const lengthOf = (a: Float32Like): number => (a instanceof Tensor ? a.length : f32Facts(a)?.length ?? (a as { length: number }).length);
 
 const view = (a: Float32Like | null | undefined): Float32Array | null => (a == null ? null : a instanceof Tensor ? a.data : a);
 

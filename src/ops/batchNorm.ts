@@ -57,7 +57,7 @@ export function shapeCopy(shape: unknown): number[] {
 
 /** Sets rows (N before the axis) x C x inner and n of a [..., C, ...] shape around its channel axis. */
 export function channelDims(c: Call): void {
-  const shape = c.s.shape as number[], axisIn = c.s.channelAxis as number, rank = shape.length;
+  const shape = c.scalar("shape") as number[], axisIn = c.scalar("channelAxis") as number, rank = shape.length;
   let size = 1;
   for (const s of shape) size *= s;
   const n = c.len("x");
@@ -113,25 +113,25 @@ const op = signature<Float32Like>({
   dims: channelDims,
   check(c) {
     const { count } = c.d as { count: number };
-    if (c.s.training) {
-      if (count <= 1) throw new RangeError(`x: expected more than 1 value per channel when training, got ${count} (shape [${(c.s.shape as number[]).join(", ")}])`);
+    if (c.scalar("training")) {
+      if (count <= 1) throw new RangeError(`x: expected more than 1 value per channel when training, got ${count} (shape [${(c.scalar("shape") as number[]).join(", ")}])`);
       if (c.has("runningMean") !== c.has("runningVar")) {
         throw new TypeError(`runningMean and runningVar: expected both or neither, got only ${c.has("runningMean") ? "runningMean" : "runningVar"}`);
       }
     } else {
       for (const name of ["runningMean", "runningVar"]) {
-        if (!c.has(name)) throw new TypeError(`${name}: expected a Float32Array or Tensor (required unless training), got ${describe(c.raw[name])}`);
+        if (!c.has(name)) throw new TypeError(`${name}: expected a Float32Array or Tensor (required unless training), got ${describe(c.given(name))}`);
         c.readOnly(name); // inference reads the running statistics only
       }
     }
   },
   work: (c) => {
     const L = layout(c.d.C!);
-    return L.parts + (c.s.training ? 16 * c.d.C! * (L.groupRows / BLOCK) : 0);
+    return L.parts + (c.scalar("training") ? 16 * c.d.C! * (L.groupRows / BLOCK) : 0);
   },
   passes(c) {
     const k = c.rt.kernels!, { C, inner, rowLen, count } = c.d as Record<string, number>;
-    const L = layout(C!), training = c.s.training as boolean;
+    const L = layout(C!), training = c.scalar("training") as boolean;
     const K = (_: Chunk, c: Call) => c.work, params = (_: Chunk, c: Call) => c.work + L.params;
     const total = (_: Chunk, c: Call) => c.work + L.total, parts = (_: Chunk, c: Call) => c.work + L.parts;
     const stats: Pass = {
@@ -148,7 +148,7 @@ const op = signature<Float32Like>({
     return training ? [stats, finish, apply] : [finish, apply];
   },
   js(c) {
-    const { rows, C, inner, count } = c.d as Record<string, number>, training = c.s.training as boolean;
+    const { rows, C, inner, count } = c.d as Record<string, number>, training = c.scalar("training") as boolean;
     const params = new Float32Array(5 * C!);
     let total: Float64Array | null = null, K: Float32Array | null = null;
     if (training) {

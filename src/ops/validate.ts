@@ -51,8 +51,8 @@ export function epsOr(dflt: number): (v: unknown) => number {
 }
 
 /** Sizes of a row op: x holds rows of cols = product(normalizedShape) elements. */
-export function rowDims(c: { d: Record<string, number>; s: Record<string, unknown>; len(name: string): number }, first = "x"): void {
-  const cols = c.s.normalizedShape as number, n = c.len(first);
+export function rowDims(c: { d: Record<string, number>; scalar(name: string): unknown; len(name: string): number }, first = "x"): void {
+  const cols = c.scalar("normalizedShape") as number, n = c.len(first);
   c.d.cols = cols;
   c.d.n = n;
   c.d.rows = rowsOf(first, n, cols);

@@ -110,13 +110,35 @@ export interface Signature<R> {
 export interface Op<R> extends Signature<R> {
   /** Valid option keys (every non-positional name and "runtime"), in declaration order. */
   readonly keys: readonly string[];
+  readonly keySet: ReadonlySet<string>;
   readonly index: ReadonlyMap<string, number>;
+  readonly scalarNames: readonly string[];
+  readonly scalarIndex: ReadonlyMap<string, number>;
+  readonly parsers: readonly ((v: unknown) => unknown)[];
+  /** Every name's place in a call's snapshot: the positional parameters, then the option keys. */
+  readonly names: readonly string[];
+  readonly at: ReadonlyMap<string, number>;
+  /** Snapshot places of the arrays (declaration order) and of the scalars (scalarNames order). */
+  readonly arrayAt: readonly number[];
+  readonly scalarAt: readonly number[];
+  /** The op's reusable call state, and whether a call is using it (a getter may call the op again). */
+  readonly pool: { busy: boolean; call: Call | null };
 }
 
 export function signature<R>(sig: Signature<R>): Op<R> {
   const names = [...sig.arrays.map((a) => a.name), ...Object.keys(sig.scalars)];
   const keys = [...names.filter((n) => !sig.positional.includes(n)), "runtime"];
-  return { ...sig, keys, index: new Map(sig.arrays.map((a, i) => [a.name, i])) };
+  const all = [...sig.positional, ...keys], at = new Map(all.map((n, i) => [n, i]));
+  // One object shape for every declaration, so the engine's property reads stay monomorphic.
+  const arrays = sig.arrays.map((x): ArrayArg => ({
+    name: x.name, io: x.io, len: x.len, per: x.per, optional: x.optional ?? false, alloc: x.alloc ?? false, inPlace: x.inPlace, what: x.what,
+  }));
+  const scalarNames = Object.keys(sig.scalars);
+  return {
+    ...sig, arrays, keys, keySet: new Set(keys), index: new Map(sig.arrays.map((a, i) => [a.name, i])), scalarNames, names: all, at,
+    arrayAt: sig.arrays.map((a) => at.get(a.name)!), scalarAt: scalarNames.map((n) => at.get(n)!), pool: { busy: false, call: null },
+    scalarIndex: new Map(scalarNames.map((n, i) => [n, i])), parsers: scalarNames.map((n) => sig.scalars[n]!),
+  };
 }
 
 const enum Where { Absent, Memory, Host }
@@ -136,26 +158,32 @@ interface Slot {
   io: "in" | "out" | "inout";
 }
 
-/** One call in progress. Ops read sizes (d), scalars (s) and arguments through it. */
+/**
+ * One call in progress. Ops read sizes (d), scalars (s) and arguments through it. Each op keeps
+ * one and reuses it (a small call allocates next to nothing); a call of the op made while its
+ * state is in use (from an option getter) gets a fresh one.
+ */
 export class Call {
   readonly op: Op<unknown>;
-  readonly rt: Runtime;
+  rt!: Runtime;
   /** Named sizes, set by the op's dims(). */
   readonly d: Dims = {};
-  /** Parsed scalars. */
-  readonly s: Record<string, unknown> = {};
+  /** Parsed scalars, in Op.scalarNames order (read them with scalar()). */
+  readonly sv: unknown[] = [];
   /** Byte offset of the kernels' work area (after reserve). */
   work = 0;
+  /** @internal the wasm program and its plans (after reserve) */
+  passes: Pass[] | null = null;
+  plans: Plan[] = [];
   /** @internal */
   readonly slots: Slot[];
-  /** @internal the snapshot (raw values by name) */
-  readonly raw: Record<string, unknown>;
+  /** @internal the snapshot: every value as given, by place (Op.names) */
+  readonly vals: unknown[];
 
-  constructor(op: Op<unknown>, rt: Runtime, raw: Record<string, unknown>) {
+  constructor(op: Op<unknown>) {
     this.op = op;
-    this.rt = rt;
-    this.raw = raw;
-    this.slots = new Array<Slot>(op.arrays.length);
+    this.vals = new Array<unknown>(op.names.length);
+    this.slots = op.arrays.map((a) => ({ where: Where.Absent, at: 0, length: 0, buf: null, value: null, made: false, io: a.io }));
   }
 
   private slot(name: string): Slot {
@@ -177,9 +205,24 @@ export class Call {
   readOnly(name: string): void {
     this.slot(name).io = "in";
   }
+  /** Drops every reference the call holds (the state is kept for the next call). */
+  clear(): void {
+    const v = this.vals;
+    for (let i = 0; i < v.length; i++) v[i] = undefined;
+    for (const s of this.slots) s.buf = s.value = null;
+    this.passes = null;
+  }
+  /** The value given for `name`, as snapshotted. */
+  given(name: string): unknown {
+    return this.vals[this.op.at.get(name)!];
+  }
+  /** A scalar as parsed. */
+  scalar(name: string): unknown {
+    return this.sv[this.op.scalarIndex.get(name)!];
+  }
   /** A scalar as a number (booleans as 0/1). */
   num(name: string): number {
-    const v = this.s[name];
+    const v = this.scalar(name);
     return typeof v === "boolean" ? +v : (v as number);
   }
   /** A Float32Array over the argument's elements, derived now (after reserve); null when absent. */
@@ -197,25 +240,42 @@ export class Call {
       if (t === ROWS) return rows;
       if (t === NONE) return null;
       if (this.op.index.has(t)) return this.view(t);
-      return t in this.d ? this.d[t] : this.s[t];
+      return t in this.d ? this.d[t] : this.scalar(t);
     });
   }
 }
 
 /** Runs one call of `op`: the whole mechanism described at the top of this file. */
 export function invoke<R>(op: Op<R>, positional: readonly unknown[], options: unknown): R {
-  const raw = snapshot(op, positional, options);
-  const rt = resolveRuntime(op, raw);
-  const c = new Call(op as Op<unknown>, rt, raw);
+  const pool = op.pool;
+  if (pool.busy) return run(op, new Call(op as Op<unknown>), positional, options);
+  pool.busy = true;
+  try {
+    return run(op, (pool.call ??= new Call(op as Op<unknown>)), positional, options);
+  } finally {
+    pool.busy = false;
+    pool.call?.clear();
+  }
+}
+
+function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unknown): R {
+  const vals = c.vals;
+  snapshot(op, positional, options, vals);
+  const rt = resolveRuntime(op, vals);
+  c.rt = rt;
+  c.work = 0;
+  c.passes = null;
+  c.plans = [];
   inspectArrays(c);
-  for (const name of Object.keys(op.scalars)) c.s[name] = op.scalars[name]!(raw[name]);
+  for (let i = 0; i < op.parsers.length; i++) c.sv[i] = op.parsers[i]!(vals[op.scalarAt[i]!]);
   op.dims(c);
   checkLengths(c);
   op.check?.(c);
   checkAliasing(c);
-  const passes = reserve(c);
+  reserve(c);
   try {
-    if (passes) for (const p of passes) runPass(c, p);
+    const passes = c.passes as Pass[] | null; // set by reserve()
+    if (passes) for (let i = 0; i < passes.length; i++) runPass(c, passes[i]!, c.plans[i]!);
     else op.js(c);
   } catch (e) {
     release(c);
@@ -226,28 +286,30 @@ export function invoke<R>(op: Op<R>, positional: readonly unknown[], options: un
 
 // ---- 1. snapshot ----------------------------------------------------------------------------
 
-function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unknown): Record<string, unknown> {
-  const raw: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (let i = 0; i < op.positional.length; i++) raw[op.positional[i]!] = positional[i];
-  if (options === undefined) return raw;
+/**
+ * Reads the positional values and each own enumerable option once (a getter or a Proxy's get trap
+ * runs once; an unknown key throws before anything else happens).
+ */
+function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unknown, vals: unknown[]): void {
+  const P = op.positional.length;
+  for (let i = 0; i < P; i++) vals[i] = positional[i];
+  for (let i = P; i < vals.length; i++) vals[i] = undefined;
+  if (options === undefined) return;
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${op.op} options: expected an object, got ${describe(options)}`);
   }
-  const given = Object.keys(options);
   const o = options as Record<string, unknown>;
-  for (let i = 0; i < given.length; i++) {
-    const k = given[i]!;
-    if (op.keys.includes(k)) continue;
+  for (const k of Object.keys(o)) {
+    const at = op.at.get(k);
+    if (at !== undefined && at >= P) {
+      vals[at] = o[k];
+      continue;
+    }
     const why = op.lacks?.[k];
     if (why === undefined) throw unknownKey(op, k);
     const v = o[k];
     if (v != null) throw new TypeError(`${k}: expected none (${why}), got ${describe(v)}`);
   }
-  for (let i = 0; i < op.keys.length; i++) {
-    const k = op.keys[i]!;
-    raw[k] = o[k];
-  }
-  return raw;
 }
 
 function unknownKey(op: Op<unknown>, k: string): TypeError {
@@ -279,20 +341,20 @@ function editDistance(a: string, b: string): number {
  * The runtime a call runs in: the one given, else that of the first tensor (or view over wasm
  * memory) among the arrays in declaration order, else the default runtime.
  */
-function resolveRuntime(op: Op<unknown>, raw: Record<string, unknown>): Runtime {
-  const given = raw.runtime;
+function resolveRuntime(op: Op<unknown>, vals: unknown[]): Runtime {
+  const given = vals[vals.length - 1]; // "runtime" is the last key
   if (given !== undefined) {
     if (!(given instanceof Runtime)) throw new TypeError(`runtime: expected a Runtime, got ${describe(given)}`);
     return given;
   }
-  for (const a of op.arrays) {
-    const st = tensorState(raw[a.name]);
+  for (const i of op.arrayAt) {
+    const st = tensorState(vals[i]);
     if (st) return st.arena.owner as Runtime;
   }
   // Plain arrays may still be views over some runtime's memory, unless no runtime but the default exists.
   if (arenaCount() > 1 || (arenaCount() === 1 && !defaultExists())) {
-    for (const a of op.arrays) {
-      const f = f32Facts(raw[a.name]);
+    for (const i of op.arrayAt) {
+      const f = f32Facts(vals[i]);
       const owner = f && arenaOf(f.buffer)?.owner;
       if (owner) return owner as Runtime;
     }
@@ -301,12 +363,16 @@ function resolveRuntime(op: Op<unknown>, raw: Record<string, unknown>): Runtime 
 }
 
 function inspectArrays(c: Call): void {
-  const { op, rt, raw } = c;
+  const { op, rt, vals } = c;
   const arena = rt.arena;
   for (let i = 0; i < op.arrays.length; i++) {
-    const a = op.arrays[i]!, v = raw[a.name];
-    const slot: Slot = { where: Where.Absent, at: 0, length: 0, buf: null, value: null, made: false, io: a.io };
-    c.slots[i] = slot;
+    const a = op.arrays[i]!, v = vals[op.arrayAt[i]!];
+    const slot = c.slots[i]!;
+    slot.where = Where.Absent;
+    slot.at = slot.length = 0;
+    slot.buf = slot.value = null;
+    slot.made = false;
+    slot.io = a.io;
     if (v === undefined || v === null) {
       if (!a.optional && !(a.alloc && v === undefined)) throw new TypeError(`${a.name}: expected a Float32Array or Tensor, got ${describe(v)}`);
       continue;
@@ -377,16 +443,15 @@ function checkAliasing(c: Call): void {
 
 // ---- 3. reserve ------------------------------------------------------------------------------
 
-/** Allocates everything the call needs; returns the wasm program (null on the JS backend). */
-function reserve(c: Call): Pass[] | null {
+/** Allocates everything the call needs and plans the wasm program (none on the JS backend). */
+function reserve(c: Call): void {
   const { op, rt } = c;
-  let passes: Pass[] | null = null;
   const first = c.slots[0]!;
   const asTensor = tensorState(first.value) !== undefined;
   try {
     for (let i = 0; i < op.arrays.length; i++) {
       const a = op.arrays[i]!, s = c.slots[i]!;
-      if (!a.alloc || s.where !== Where.Absent || c.raw[a.name] === null) continue;
+      if (!a.alloc || s.where !== Where.Absent || c.vals[op.arrayAt[i]!] === null) continue;
       const n = c.d[a.len]!;
       if (asTensor) {
         const t = rt.alloc(n);
@@ -404,18 +469,21 @@ function reserve(c: Call): Pass[] | null {
       s.made = true;
     }
     if (rt.backend === "wasm") {
-      passes = op.passes(c);
+      c.passes = op.passes(c);
       const work = op.work?.(c) ?? 0;
       if (work > 0) c.work = rt.workspace(work);
       let need = 0;
-      for (const p of passes) need = Math.max(need, plan(c, p).scratch);
+      for (const p of c.passes) {
+        const pl = plan(c, p);
+        c.plans.push(pl);
+        need = Math.max(need, pl.scratch);
+      }
       if (need > 0) rt.scratch(need);
     }
   } catch (e) {
     release(c);
     throw e;
   }
-  return passes;
 }
 
 /** Frees the tensors this call made (it returns nothing). */
@@ -432,7 +500,27 @@ function release(c: Call): void {
 /** Staged chunk bytes per buffer: small enough to stay in L2 between copy-in and copy-out. */
 export const CHUNK_BYTES = 128 * 1024;
 
-const enum Arg { Const, Array, Rows, Fn }
+const enum Arg { Const, Array, Rows, Fn, Name, Scalar }
+
+/** A pass's argument list resolved once per token list: what each token is. */
+interface Compiled { kind: Arg[]; slot: number[]; name: string[]; value: number[] }
+const compiled = new WeakMap<readonly Token[], Compiled>();
+
+function compile(op: Op<unknown>, args: readonly Token[]): Compiled {
+  let k = compiled.get(args);
+  if (k) return k;
+  k = { kind: [], slot: [], name: [], value: [] };
+  for (const t of args) {
+    const si = typeof t === "string" ? op.index.get(t) ?? op.scalarIndex.get(t) : undefined;
+    k.kind.push(typeof t === "number" || t === NONE ? Arg.Const : typeof t === "function" ? Arg.Fn : t === ROWS ? Arg.Rows
+      : op.index.has(t) ? Arg.Array : si !== undefined ? Arg.Scalar : Arg.Name);
+    k.slot.push(si ?? -1); // the array slot, or the scalar index
+    k.name.push(typeof t === "string" ? t : "");
+    k.value.push(typeof t === "number" ? t : 0);
+  }
+  compiled.set(args, k);
+  return k;
+}
 
 interface Plan {
   rows: number;
@@ -442,14 +530,11 @@ interface Plan {
   /** Chunk buffers per staged per-row array (2 when copies overlap the pool's compute). */
   buffers: number;
   scratch: number;
-  /** Per kernel argument: its kind, its constant (pointer base), bytes per row. */
-  kind: Arg[];
-  base: number[];
-  stride: number[];
-  /** Array slot of argument i (or -1). */
-  slotOf: number[];
-  /** Staged slots: slot -> scratch offset of buffer 0 (per-row: chunk buffer; whole: the copy). */
-  staged: Map<number, number>;
+  /** The pass's tokens, compiled. */
+  k: Compiled;
+  /** Staged slots with the scratch offset of their buffer 0 (per-row: chunk buffer; whole: the copy). */
+  staged: number[];
+  stagedAt: number[];
 }
 
 /** Every pass is planned before the call reserves anything, so the scratch is taken once, up front. */
@@ -458,39 +543,15 @@ function plan(c: Call, p: Pass): Plan {
   const rows = p.rows ?? c.d.rows!, width = p.width ?? c.d.cols!, align = p.align ?? 1;
   const pool = rt.pool;
   const threaded = pool !== null && p.threads !== false && rows * width >= rt.threadMinElements && rows > align;
-  const kind: Arg[] = [], base: number[] = [], stride: number[] = [], slotOf: number[] = [];
-  const used = new Set<number>();
-  for (const t of p.args) {
-    let k = Arg.Const, b = 0, st = 0, si = -1;
-    if (typeof t === "number") b = t;
-    else if (typeof t === "function") k = Arg.Fn;
-    else if (t === ROWS) k = Arg.Rows;
-    else if (t === NONE) b = 0;
-    else if (op.index.has(t)) {
-      si = op.index.get(t)!;
-      const a = op.arrays[si]!, s = c.slots[si]!;
-      if (s.where !== Where.Absent) {
-        k = Arg.Array;
-        used.add(si);
-        b = s.at;
-        st = 4 * perRow(c, a);
-      }
-    } else b = t in c.d ? c.d[t]! : c.num(t);
-    kind.push(k); base.push(b); stride.push(st); slotOf.push(si);
-  }
-  for (const u of p.uses ?? []) {
-    const si = op.index.get(u)!;
-    if (c.slots[si]!.where !== Where.Absent) used.add(si);
-  }
-  let rowBytes = 0, wholeBytes = 0;
+  const k = compile(op, p.args);
   const host: number[] = [];
-  for (const si of used) {
-    const s = c.slots[si]!, a = op.arrays[si]!;
-    if (s.where !== Where.Host) continue;
-    host.push(si);
-    if (perRow(c, a)) rowBytes += 4 * perRow(c, a);
-    else wholeBytes += align64(4 * s.length);
-  }
+  const useSlot = (si: number): void => {
+    if (c.slots[si]!.where === Where.Host && !host.includes(si)) host.push(si);
+  };
+  for (let i = 0; i < k.kind.length; i++) if (k.kind[i] === Arg.Array) useSlot(k.slot[i]!);
+  if (p.uses) for (const u of p.uses) useSlot(op.index.get(u)!);
+  let rowBytes = 0;
+  for (const si of host) rowBytes += 4 * perRow(c, op.arrays[si]!);
   const partRows = align * Math.max(1, Math.ceil(rt.partElements / (Math.max(width, 1) * align)));
   const cap = p.maxRows ? Math.min(rows, p.maxRows) : rows;
   let chunkRows = cap;
@@ -502,21 +563,22 @@ function plan(c: Call, p: Pass): Plan {
     if (chunkRows < rows) chunkRows = Math.min(cap, Math.max(ca, chunkRows - (chunkRows % ca)));
   }
   const buffers = threaded && rowBytes > 0 && chunkRows < rows ? 2 : 1;
-  // Scratch layout: whole arrays, then per-row arrays' chunk buffers. In-place pairs share one.
-  const staged = new Map<number, number>();
+  // Scratch layout: each staged array once (per-row ones: `buffers` chunk buffers). In-place pairs share.
+  const stagedAt: number[] = [];
   let at = 0;
   for (const si of host) {
     const s = c.slots[si]!, a = op.arrays[si]!;
-    const partner = a.inPlace ? op.index.get(a.inPlace) : undefined;
-    if (partner !== undefined && staged.has(partner) && sameHost(s, c.slots[partner]!)) {
-      staged.set(si, staged.get(partner)!);
+    const partner = a.inPlace !== undefined ? op.index.get(a.inPlace)! : -1;
+    const pi = partner >= 0 ? host.indexOf(partner) : -1;
+    if (pi >= 0 && pi < stagedAt.length && sameHost(s, c.slots[partner]!)) {
+      stagedAt.push(stagedAt[pi]!);
       continue;
     }
-    staged.set(si, at);
+    stagedAt.push(at);
     const per = perRow(c, a);
     at += per ? buffers * align64(chunkRows * 4 * per) : align64(4 * s.length);
   }
-  return { rows, chunkRows, partRows, threaded, buffers, scratch: rows === 0 ? 0 : at, kind, base, stride, slotOf, staged };
+  return { rows, chunkRows, partRows, threaded, buffers, scratch: rows === 0 ? 0 : at, k, staged: host, stagedAt };
 }
 
 /** Elements an argument advances per row in this call (0: read or written whole). */
@@ -532,31 +594,73 @@ function align64(n: number): number {
   return Math.ceil(n / 64) * 64;
 }
 
-function runPass(c: Call, p: Pass): void {
-  const pl = plan(c, p);
+function runPass(c: Call, p: Pass, pl: Plan): void {
   if (pl.rows === 0) return;
+  const { rt } = c;
+  const fn = rt.kernels![p.kernel] as unknown as (...a: number[]) => void;
+  // Every argument in wasm memory, one piece, this thread: the common small call, kept lean.
+  if (pl.staged.length === 0 && !pl.threaded && pl.chunkRows >= pl.rows && !p.before && !p.after) {
+    const k = pl.k, n = k.kind.length, args = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      switch (k.kind[i]) {
+        case Arg.Array: { const s = c.slots[k.slot[i]!]!; args[i] = s.where === Where.Absent ? 0 : s.at; break; }
+        case Arg.Name: args[i] = c.d[k.name[i]!]!; break;
+        case Arg.Scalar: { const v = c.sv[k.slot[i]!]; args[i] = typeof v === "boolean" ? +v : (v as number); break; }
+        case Arg.Rows: args[i] = pl.rows; break;
+        case Arg.Fn: args[i] = (p.args[i] as (ch: Chunk, c: Call) => number)({ row0: 0, rows: pl.rows, ptr: () => 0 }, c); break;
+        default: args[i] = k.value[i]!;
+      }
+    }
+    rt.chunks++;
+    callKernel(fn, args);
+    return;
+  }
+  runChunks(c, p, pl, fn);
+}
+
+/**
+ * fn(...a) with the arguments spelt out: V8 calls a wasm export directly from optimized code only
+ * for a call with a fixed argument count (a spread call takes the generic path, ~0.5 us here).
+ */
+function callKernel(fn: (...a: number[]) => void, a: number[]): void {
+  switch (a.length) {
+    case 6: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    case 7: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+    case 9: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!);
+    case 12: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    case 14: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!);
+    case 16: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+    default: return fn(...a);
+  }
+}
+
+/** The general case: row chunks, staged arrays copied through the scratch, optionally on the pool. */
+function runChunks(c: Call, p: Pass, pl: Plan, fn: (...a: number[]) => void): void {
   const { rt, op } = c;
-  const k = rt.kernels!;
-  const fn = k[p.kernel] as unknown as (...a: number[]) => void;
-  const scratch = pl.staged.size ? rt.scratchPtr : 0;
-  const n = pl.kind.length;
+  const scratch = pl.staged.length ? rt.scratchPtr : 0;
+  const k = pl.k, n = k.kind.length;
   const args = new Array<number>(n);
   const f32 = rt.arena.f32; // current: every allocation of the call is done
-  const rowsAt = pl.kind.indexOf(Arg.Rows);
+  const rowsAt = k.kind.indexOf(Arg.Rows);
+  // Per argument: present arrays move with the chunk (and, on the pool, with the part: `stride` bytes per row).
+  const isArray = k.kind.map((kd, i) => kd === Arg.Array && c.slots[k.slot[i]!]!.where !== Where.Absent);
+  const stride = k.kind.map((_, i) => (isArray[i] ? 4 * perRow(c, op.arrays[k.slot[i]!]!) : 0));
+  const base = k.kind.map((kd, i) => (kd === Arg.Name ? c.d[k.name[i]!]! : kd === Arg.Scalar ? c.num(k.name[i]!) : k.value[i]!));
+  const stagedOf = (si: number): number => pl.stagedAt[pl.staged.indexOf(si)]!;
 
   // Host arrays of this pass: per-row ones move in chunks, whole ones once.
   const rowwise: number[] = [], whole: number[] = [];
-  for (const [si] of pl.staged) (perRow(c, op.arrays[si]!) ? rowwise : whole).push(si);
+  for (const si of pl.staged) (perRow(c, op.arrays[si]!) ? rowwise : whole).push(si);
   const hostView = (si: number, from: number, count: number): Float32Array => {
     const s = c.slots[si]!;
     return f32View(s.buf!, s.at + 4 * from, count);
   };
   for (const si of whole) {
-    if (c.slots[si]!.io !== "out") copyInto(f32, hostView(si, 0, c.slots[si]!.length), (scratch + pl.staged.get(si)!) >> 2);
+    if (c.slots[si]!.io !== "out") copyInto(f32, hostView(si, 0, c.slots[si]!.length), (scratch + stagedOf(si)) >> 2);
   }
   const bufAt = (si: number, buf: number): number => {
     const per = perRow(c, op.arrays[si]!);
-    return scratch + pl.staged.get(si)! + buf * align64(pl.chunkRows * 4 * per);
+    return scratch + stagedOf(si) + buf * align64(pl.chunkRows * 4 * per);
   };
   const copyIn = (row0: number, rows: number, buf: number): void => {
     for (const si of rowwise) {
@@ -575,51 +679,50 @@ function runPass(c: Call, p: Pass): void {
   const ptrOf = (si: number, row0: number, buf: number): number => {
     const s = c.slots[si]!;
     if (s.where === Where.Absent) return 0;
-    const a = op.arrays[si]!;
-    const per = perRow(c, a);
+    const per = perRow(c, op.arrays[si]!);
     if (s.where === Where.Memory) return s.at + 4 * row0 * per;
-    return per ? bufAt(si, buf) : scratch + pl.staged.get(si)!;
+    return per ? bufAt(si, buf) : scratch + stagedOf(si);
   };
   const chunk = (row0: number, rows: number, buf: number): Chunk => ({ row0, rows, ptr: (name) => ptrOf(op.index.get(name)!, row0, buf) });
   const fill = (ch: Chunk, buf: number): void => {
     for (let i = 0; i < n; i++) {
-      const kd = pl.kind[i]!;
-      args[i] = kd === Arg.Const ? pl.base[i]! : kd === Arg.Array ? ptrOf(pl.slotOf[i]!, ch.row0, buf) : kd === Arg.Rows ? ch.rows : (p.args[i] as (ch: Chunk, c: Call) => number)(ch, c);
+      const kd = k.kind[i]!;
+      args[i] = isArray[i] ? ptrOf(k.slot[i]!, ch.row0, buf) : kd === Arg.Rows ? ch.rows : kd === Arg.Fn ? (p.args[i] as (ch: Chunk, c: Call) => number)(ch, c) : base[i]!;
     }
   };
-  // Bytes per row of each argument inside a chunk (staged buffers advance like the arrays themselves).
-  const rowStride = pl.stride;
   const partStride = p.blockStride ? Array.from({ length: n }, (_, i) => ((p.blockStride![i] ?? 0) * pl.partRows) / (p.align ?? 1)) : undefined;
   const pool = rt.pool;
 
   for (let row0 = 0, i = 0; row0 < pl.rows; row0 += pl.chunkRows, i++) {
     const rows = Math.min(pl.chunkRows, pl.rows - row0), buf = i % pl.buffers;
+    const next = row0 + rows, nextRows = Math.min(pl.chunkRows, pl.rows - next);
     if (i === 0 || pl.buffers === 1) copyIn(row0, rows, buf);
     const ch = chunk(row0, rows, buf);
     rt.chunks++;
     p.before?.(ch);
     fill(ch, buf);
     if (pl.threaded && pool && rows > pl.partRows) {
-      pool.start(p.kernel, args, rowStride, rowsAt, rows, pl.partRows, partStride);
-      // While the workers compute this chunk: copy the last chunk's results out, the next chunk in.
-      if (pl.buffers === 2) {
-        if (i > 0) copyOut(row0 - pl.chunkRows, pl.chunkRows, 1 - buf);
-        const next = row0 + rows;
-        if (next < pl.rows) copyIn(next, Math.min(pl.chunkRows, pl.rows - next), 1 - buf);
+      pool.start(p.kernel, args, stride, rowsAt, rows, pl.partRows, partStride);
+      try {
+        // While the workers compute this chunk: the last chunk's results out, the next chunk in.
+        if (pl.buffers === 2) {
+          if (i > 0) copyOut(row0 - pl.chunkRows, pl.chunkRows, 1 - buf);
+          if (next < pl.rows) copyIn(next, nextRows, 1 - buf);
+        }
+      } finally {
+        pool.join();
       }
-      pool.join();
     } else {
       if (pl.buffers === 2 && i > 0) copyOut(row0 - pl.chunkRows, pl.chunkRows, 1 - buf);
-      fn(...args);
-      if (pl.buffers === 2 && row0 + rows < pl.rows) copyIn(row0 + rows, Math.min(pl.chunkRows, pl.rows - row0 - rows), 1 - buf);
+      callKernel(fn, args);
+      if (pl.buffers === 2 && next < pl.rows) copyIn(next, nextRows, 1 - buf);
     }
     p.after?.(ch);
-    if (pl.buffers === 1) copyOut(row0, rows, buf);
-    else if (row0 + rows >= pl.rows) copyOut(row0, rows, buf);
+    if (pl.buffers === 1 || next >= pl.rows) copyOut(row0, rows, buf);
   }
   for (const si of whole) {
     if (c.slots[si]!.io === "in") continue;
-    const from = (scratch + pl.staged.get(si)!) >> 2, len = c.slots[si]!.length;
+    const from = (scratch + stagedOf(si)) >> 2, len = c.slots[si]!.length;
     copyInto(hostView(si, 0, len), f32.subarray(from, from + len));
   }
 }
