@@ -122,7 +122,7 @@ export class Pool {
    * and the pool retired. A part is ~32K elements (microseconds); the bound only has to outlast
    * the scheduler on a loaded machine.
    */
-  stallMs = 10_000;
+  stallMs = 30_000;
   private readonly workers: WorkerLike[];
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
@@ -268,7 +268,8 @@ export class Pool {
   /** What each worker is doing, for a stalled job. */
   private diagnose(): string {
     const gen = Atomics.load(this.i32, GEN);
-    const parts = `${Atomics.load(this.i32, DONE)} of ${Atomics.load(this.i32, NPARTS)} parts done`;
+    const pending = Atomics.load(this.i32, PENDING);
+    const parts = `${Atomics.load(this.i32, DONE)} of ${Atomics.load(this.i32, NPARTS)} parts done, ${pending} of ${this.workers.length} workers pending${pending > this.workers.length || pending < 0 ? " (control block overwritten)" : ""}`;
     const states = this.workers.map((_, w) => {
       const s = Atomics.load(this.status, w), f = Atomics.load(this.status, MAX_WORKERS + w);
       return `worker ${w} ${f === gen ? "finished" : s === gen ? "still running a part" : `never picked up the job (last job ${s})`}`;
