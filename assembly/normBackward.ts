@@ -16,7 +16,7 @@
 //      i.e. dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) (RMSNorm: without mean(g)).
 // Block b of this call (rows b*BLOCK ..) writes parts + b * 2 * cols f64: dW partial, then dB
 // partial. foldBlocks (reduce.ts) adds the blocks in order; the host keeps calls aligned to
-// BLOCK rows, so the bits depend on the shape only (not on chunking or, later, thread count).
+// BLOCK rows, so the bits depend on the shape only (not on chunking or thread count).
 // `stats` (test hook): f64 (ma, mb) per row. dx may be dy (in place). Absent pointers are 0.
 import { BLOCK, combine8, lo2, hi2, momentMean, momentVar, rowMoments, rowSumSq } from "./lanes";
 

@@ -1,4 +1,5 @@
-// `npm run bench:threads`: 1 vs N threads on large LayerNorms (zero-copy tensors), next to the
+// `npm run bench:threads`: 1 vs N threads on large LayerNorms (zero-copy tensors, and plain
+// Float32Arrays staged through the scratch with copies overlapping the workers), next to the
 // same split applied to a plain memory.copy (the bandwidth roof with N threads) and to
 // onnxruntime-node with 1 and N intra-op threads. Also sweeps sizes around the threshold below
 // which calls stay on the calling thread.
@@ -14,7 +15,7 @@ const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
 const N = Number(opt("--threads") ?? 2);
 const full = argv.includes("--full");
-const big: Shape[] = ["512x4096", "4096x768", "4096x4096"].map(parseShape);
+const big: Shape[] = ["512x4096", "4096x768", "1024x4096", "4096x4096"].map(parseShape);
 const sweep: Shape[] = ["8x768", "32x768", "64x768", "128x768", "256x768", "512x768"].map(parseShape);
 
 const one = new Runtime({ backend: "wasm" });
@@ -34,12 +35,15 @@ function setup(rt: Runtime, c: PeerCase) {
   const [x, w, b, y] = [rt.from(c.x), rt.from(c.weight), rt.from(c.bias), rt.alloc(c.x.length)] as Tensor[];
   const k = rt.kernels!;
   const copy = () => {
-    const pool = rt.pool;
+    const pool = (rt as unknown as { pool: { run(...a: unknown[]): void } | null }).pool; // internal: stripped from the published types
     if (pool) pool.run("copyRows", [x!.byteOffset, y!.byteOffset, c.rows, c.cols], [c.cols * 4, c.cols * 4], 2, c.rows, Math.ceil(PART_ELEMENTS / c.cols));
     else k.copyRows(x!.byteOffset, y!.byteOffset, c.rows, c.cols);
   };
+  const yp = new Float32Array(c.x.length);
   return {
     layerNorm: () => layerNormCall(rt, x!, w!, b!, y!, c),
+    plain: () => layerNorm(c.x, c.cols, { weight: c.weight, bias: c.bias, out: yp, eps: c.eps, runtime: rt }),
+    plainOut: () => yp.slice(),
     copy,
     out: () => y!.data.slice(),
     free: () => { for (const t of [x, w, b, y]) t!.free(); },
@@ -56,12 +60,14 @@ const rows: string[][] = [];
 for (const s of big) {
   const c = data(s), n = s.rows * s.cols;
   const a = setup(one, c), m = setup(many, c);
-  a.layerNorm(); m.layerNorm();
-  const ya = a.out(), ym = m.out();
-  const same = ya.every((v, i) => Object.is(v, ym[i]));
+  a.layerNorm(); m.layerNorm(); a.plain(); m.plain();
+  const ya = a.out(), ym = m.out(), pa = a.plainOut(), pm = m.plainOut();
+  const same = ya.every((v, i) => Object.is(v, ym[i]) && Object.is(v, pa[i]) && Object.is(v, pm[i]));
   const tasks = [
     { name: "1 thread", fn: a.layerNorm },
     { name: "N threads", fn: m.layerNorm },
+    { name: "plain 1", fn: a.plain },
+    { name: "plain N", fn: m.plain },
     { name: "copy 1", fn: a.copy },
     { name: "copy N", fn: m.copy },
   ];
@@ -73,12 +79,13 @@ for (const s of big) {
   const t = await measure(tasks, { rounds: full ? 7 : 5, time: full ? 400 : 200, elements: n });
   const v = (k: string) => (t.has(k) ? t.get(k)! / n : undefined);
   const sp = (p?: number, q?: number) => (p && q ? `${fmt(p / q, 2)}x` : "-");
-  rows.push([`${s.rows}x${s.cols}`, fmt(v("1 thread")!), fmt(v("N threads")!), sp(v("1 thread"), v("N threads")), fmt(v("copy 1")!), fmt(v("copy N")!), sp(v("copy 1"), v("copy N")),
+  rows.push([`${s.rows}x${s.cols}`, fmt(v("1 thread")!), fmt(v("N threads")!), sp(v("1 thread"), v("N threads")),
+    fmt(v("plain 1")!), fmt(v("plain N")!), sp(v("plain 1"), v("plain N")), fmt(v("copy 1")!), fmt(v("copy N")!), sp(v("copy 1"), v("copy N")),
     v("ort 1") ? fmt(v("ort 1")!) : "-", v("ort N") ? fmt(v("ort N")!) : "-", sp(v("ort 1"), v("ort N")), same ? "identical" : "DIFFER"]);
   a.free(); m.free();
   process.stderr.write(`  ${s.rows}x${s.cols} done\n`);
 }
-console.log(table(["shape", "1 thread", `${N} threads`, "speed-up", "copy 1t", `copy ${N}t`, "copy speed-up", "ort-node 1t", `ort-node ${N}t`, "ort speed-up", "bits"], rows));
+console.log(table(["shape", "tensors 1t", `tensors ${N}t`, "speed-up", "plain 1t", `plain ${N}t`, "plain speed-up", "copy 1t", `copy ${N}t`, "copy speed-up", "ort-node 1t", `ort-node ${N}t`, "ort speed-up", "bits"], rows));
 
 // Where threads start to pay: the same shapes with the pool forced on, against one thread.
 many.threadMinElements = 0;

@@ -139,6 +139,10 @@ export class Runtime {
     return this.workers;
   }
 
+  get [Symbol.toStringTag](): string {
+    return "Runtime";
+  }
+
   /** Threads that run kernels (1 without a pool). */
   get threads(): number {
     return this.pool ? this.pool.threads : 1;

@@ -61,8 +61,11 @@ export function describe(v: unknown): string {
     if (Array.isArray(v)) return `Array(${v.length})`;
     let name = "object";
     try {
+      // The library's own classes name themselves by tag (minified bundles rename classes).
+      const own = (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
       const c = (v as object).constructor;
-      if (typeof c === "function" && c.name) name = c.name;
+      if (typeof own === "string") name = own;
+      else if (typeof c === "function" && c.name) name = c.name;
     } catch { /* a throwing getter: keep "object" */ }
     return typeof v === "function" ? "function" : name;
   }
