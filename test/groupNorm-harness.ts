@@ -87,7 +87,7 @@ export function jsForward(x: Float32Array, sh: Shape, o: Opts = {}): Fwd {
 }
 
 export interface Bwd { dx: Float32Array; parts: Float64Array; dw: Float32Array; db: Float32Array }
-export interface BOpts { w?: Float32Array | null; mean?: Float32Array | null; rstd?: Float32Array | null; cl?: boolean; inPlace?: boolean; splits?: number[]; eps?: number }
+export interface BOpts { w?: Float32Array | null; mean?: Float32Array | null; rstd?: Float32Array | null; cl?: boolean; inPlace?: boolean; splits?: number[]; eps?: number; noDx?: boolean }
 
 export function wasmBackward(dy: Float32Array, x: Float32Array, sh: Shape, o: BOpts = {}): Bwd {
   const { N, C, S, G } = sh, R = N * G;
@@ -96,7 +96,7 @@ export function wasmBackward(dy: Float32Array, x: Float32Array, sh: Shape, o: BO
   const splits = o.splits ?? [0, R];
   withWork(C, (work) => {
     for (let i = 0; i + 1 < splits.length; i++) {
-      k().groupNormBackward(tdy.byteOffset, tx.byteOffset, p(tw), p(tm), p(tr), tdx.byteOffset, tparts.byteOffset, work,
+      k().groupNormBackward(tdy.byteOffset, tx.byteOffset, p(tw), p(tm), p(tr), o.noDx ? 0 : tdx.byteOffset, tparts.byteOffset, work,
         splits[i]!, splits[i + 1]! - splits[i]!, C, S, G, o.eps ?? 1e-5, +(o.cl ?? false));
     }
   });
@@ -111,7 +111,7 @@ export function jsBackward(dy: Float32Array, x: Float32Array, sh: Shape, o: BOpt
   const dyy = dy.slice(), dx = o.inPlace ? dyy : new Float32Array(x.length), parts = new Float64Array(2 * N * C);
   const splits = o.splits ?? [0, R];
   for (let i = 0; i + 1 < splits.length; i++) {
-    groupNormBackwardJs(dyy, x, o.w ?? null, o.mean ?? null, o.rstd ?? null, dx, parts, splits[i]!, splits[i + 1]! - splits[i]!, C, S, G, o.eps ?? 1e-5, o.cl ?? false);
+    groupNormBackwardJs(dyy, x, o.w ?? null, o.mean ?? null, o.rstd ?? null, o.noDx ? null : dx, parts, splits[i]!, splits[i + 1]! - splits[i]!, C, S, G, o.eps ?? 1e-5, o.cl ?? false);
   }
   const dw = new Float32Array(C), db = new Float32Array(C);
   foldBlocksJs(parts, 0, N, C, new Float64Array(2 * C), true, dw, db);

@@ -216,6 +216,18 @@ describe("groupNormBackward kernel", () => {
     expect(n).toBeGreaterThan(150);
   });
 
+  it("without dx (dweight/dbias only) the partials are unchanged and dx is not written", () => {
+    const sh = { N: 2, C: 6, S: 9, G: 3 };
+    const x = fillRows(6, 18, finiteKinds, 5), dy = normal(x.length, 6), w = normal(6, 7, 0.5, 1);
+    for (const cl of [false, true]) {
+      const full = wasmBackward(dy, x, sh, { w, cl });
+      for (const r of [wasmBackward(dy, x, sh, { w, cl, noDx: true }), jsBackward(dy, x, sh, { w, cl, noDx: true })]) {
+        expect(diff64(r.parts, full.parts), `parts cl=${cl}`).toBe(-1);
+        expect(r.dx.every((v) => v === 0), `dx untouched cl=${cl}`).toBe(true);
+      }
+    }
+  });
+
   it("row splits and dx = dy in place give the same bits", () => {
     for (const [C, S, G] of [[12, 9, 4], [9, 33, 9], [10, 17, 5], [2, 3, 2]] as const) {
       const N = 3, R = N * G, sh = { N, C, S, G };
