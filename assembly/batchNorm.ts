@@ -18,7 +18,9 @@
 // mlo = f32(mean - mhi), r = f32(rstd), weight (1 when absent), bias (-0 when absent: u + -0 = u
 // exactly). Training also writes saveMean = f32(mean), saveRstd = r, and updates the running
 // statistics: run = f32(momentum * stat + (1 - momentum) * run), with the unbiased variance
-// var * (M / (M - 1)) for runVar.
+// var * (M / (M - 1)) for runVar (PyTorch), or with populationVar the biased var itself (ONNX
+// BatchNormalization-15 training; v * 1 is exact, so the same code path gives its bits).
+// populationVar is the last argument so that older callers passing 14 arguments get false.
 //
 // bnApply: y = (((x - mhi) - mlo) * r) * w + b in f32, each step rounded, per channel.
 import { BLOCK, rowSums, sumS, sumQ } from "./lanes";
@@ -65,10 +67,11 @@ export function bnStats(x: usize, rows: i32, C: i32, inner: i32, K: usize, parts
 export function bnFinish(
   total: usize, K: usize, count: f64, C: i32, eps: f64, momentum: f64, training: bool,
   runMean: usize, runVar: usize, w: usize, b: usize, params: usize, saveMean: usize, saveRstd: usize,
+  populationVar: bool,
 ): void {
   assert(C > 0 && !((total | K | runMean | runVar | w | b | params | saveMean | saveRstd) & 3), "bnFinish: bad sizes or unaligned pointer");
   const invM = 1.0 / count;
-  const unbias = count / (count - 1.0);
+  const unbias = populationVar ? 1.0 : count / (count - 1.0);
   const keep = 1.0 - momentum;
   const cb = <usize>C << 2;
   for (let c = 0; c < C; c++) {
@@ -126,9 +129,9 @@ export function bnApply(x: usize, y: usize, params: usize, rows: i32, C: i32, in
   }
 }
 
-// One channel plane with scalar parameters.
+// One channel plane with scalar parameters (also GroupNorm's NCHW element pass).
 // @ts-ignore: decorator
-@inline function applyRun(xr: usize, yr: usize, d: i32, mhi: f32, mlo: f32, r: f32, w: f32, b: f32): void {
+@inline export function applyRun(xr: usize, yr: usize, d: i32, mhi: f32, mlo: f32, r: f32, w: f32, b: f32): void {
   const hv = f32x4.splat(mhi), lv = f32x4.splat(mlo), rv = f32x4.splat(r), wv = f32x4.splat(w), bv = f32x4.splat(b);
   let i = 0;
   for (; i + 4 <= d; i += 4) {

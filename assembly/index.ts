@@ -6,6 +6,7 @@ export { skipNorm } from "./skipNorm";
 export { normBackward } from "./normBackward";
 export { bnStats, bnFinish, bnApply } from "./batchNorm";
 export { foldBlocks } from "./reduce";
+export { groupNorm, groupNormBackward, groupNormWorkBytes } from "./groupNorm";
 export { moments, BLOCK } from "./lanes";
 
 // First byte the host may allocate from (the module keeps no static data of its own today).

@@ -98,3 +98,40 @@ export async function prepareOrtSession(ort: Ort, c: PeerCase, options: object):
     dispose: () => session.release(),
   };
 }
+
+const ATTR_INTS = 7;
+const node = (inputs: string[], outputs: string[], name: string, op: string, ...attrs: Bytes[]) =>
+  msg(1, ...inputs.map((s) => str(1, s)), ...outputs.map((s) => str(2, s)), str(3, name), str(4, op), ...attrs);
+const floatAttr = (name: string, v: number) => msg(5, str(1, name), float(2, v), int(20, ATTR_FLOAT));
+const intAttr = (name: string, v: number) => msg(5, str(1, name), int(3, v), int(20, ATTR_INT));
+const intsAttr = (name: string, v: number[]) => msg(5, str(1, name), ...v.map((i) => int(8, i)), int(20, ATTR_INTS));
+
+/**
+ * One-node ONNX models for the GroupNorm benchmark: GroupNormalization (opset 21: scale and bias
+ * per channel, attrs epsilon and num_groups) or, with numGroups = 0, InstanceNormalization
+ * (opset 6, ai.onnx domain at version 21). X is NCHW `dims`. With channelsLast the graph takes
+ * [N, ...spatial, C] and wraps the node in two Transposes, as an NHWC model exported to ONNX does
+ * (both ops are defined on NCHW only).
+ */
+export function groupNormModel(weight: Float32Array, bias: Float32Array, eps: number, numGroups: number, dims: number[], channelsLast: boolean): Uint8Array {
+  const rank = dims.length;
+  const nodes: Bytes[] = [];
+  const attrs = numGroups ? [floatAttr('epsilon', eps), intAttr('num_groups', numGroups)] : [floatAttr('epsilon', eps)];
+  const op = numGroups ? 'GroupNormalization' : 'InstanceNormalization';
+  let ioDims = dims;
+  if (channelsLast) {
+    ioDims = [dims[0]!, ...dims.slice(2), dims[1]!];
+    nodes.push(node(['X'], ['Xt'], 'to_nchw', 'Transpose', intsAttr('perm', [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)])));
+    nodes.push(node(['Xt', 'Scale', 'B'], ['Yt'], 'norm', op, ...attrs));
+    nodes.push(node(['Yt'], ['Y'], 'to_nhwc', 'Transpose', intsAttr('perm', [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1])));
+  } else {
+    nodes.push(node(['X', 'Scale', 'B'], ['Y'], 'norm', op, ...attrs));
+  }
+  const graph = msg(7,
+    ...nodes, str(2, 'groupnorm'),
+    initializer(5, 'Scale', weight), initializer(5, 'B', bias),
+    valueInfo(11, 'X', ioDims),
+    valueInfo(12, 'Y', ioDims),
+  );
+  return concat([int(1, 10), str(2, 'layernorm-wasm-bench'), graph, msg(8, str(1, ''), int(2, 21))]);
+}

@@ -32,14 +32,18 @@ export function bnStatsJs(x: Float32Array, rows: number, C: number, inner: numbe
   }
 }
 
-/** Per-channel parameters (mhi | mlo | r | w | b, 5 x C) and, in training, the running update and saved statistics. */
+/**
+ * Per-channel parameters (mhi | mlo | r | w | b, 5 x C) and, in training, the running update and saved statistics;
+ * populationVar: the running variance takes the biased batch variance (ONNX) instead of the unbiased one (PyTorch).
+ */
 export function bnFinishJs(
   total: Float64Array | null, K: Float32Array | null, count: number, C: number, eps: number, momentum: number, training: boolean,
   runMean: Float32Array | null, runVar: Float32Array | null, w: Float32Array | null, b: Float32Array | null,
   params: Float32Array, saveMean: Float32Array | null, saveRstd: Float32Array | null,
+  populationVar = false,
 ): void {
   const invM = 1 / count;
-  const unbias = count / (count - 1);
+  const unbias = populationVar ? 1 : count / (count - 1);
   const keep = 1 - momentum;
   for (let c = 0; c < C; c++) {
     let mean: number, v: number;

@@ -1,0 +1,495 @@
+// GroupNorm forward and backward (InstanceNorm = GroupNorm with G = C) over float32 x holding N
+// samples of C channels and S = product of the spatial dims, NCHW ([N, C, S]) or channels-last
+// ([N, S, C]). A "row" r = n * G + g is one (sample, group): Cg = C / G channels of S elements,
+// M = Cg * S elements. src/fallback/groupNorm.ts is the bit-exact twin.
+//
+// Accumulation order (the same in both layouts, so channels-last gives the bits of NCHW):
+//   1. per channel c of the row, f64 lane sums over s = 0..S-1 in the lane order of lanes.ts
+//      (element s -> lane s % 8, lanes combined ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the
+//      tail s >= S - S % 8 in order). NCHW sums each contiguous channel plane with rowSums;
+//      channels-last runs the same eight lanes for two adjacent channels at once (one f64x2 per
+//      lane), over blocks of SB spatial positions with the lane accumulators kept in `work`.
+//   2. the row's totals: +0, then + the channel sums for c in increasing order.
+// Forward statistics: shift K = f64(first element of the row: channel g*Cg, s = 0), per channel
+// S_c = sum(x - K), Q_c = sum((x - K)^2); s, q their row totals; m = s * invM (invM = 1/M),
+// mean = K + m, var = max(q * invM - m * m, 0), rstd = 1/sqrt(var + eps): the method of
+// LayerNorm's rowMoments (f64, one pass, survives 40000 + noise). A NaN or Inf in a row makes its
+// var NaN, hence the whole row NaN; a constant row has var exactly 0 and gives y = 0 * w + b.
+// Output, in f32, each step rounded: mhi = f32(mean), mlo = f32(mean - mhi), r = f32(rstd),
+//   y = (((x - mhi) - mlo) * r) * w[c] + b[c]    (absent weight = 1, absent bias = -0: exact no-ops)
+// mean[r] = mhi, rstd[r] = r, stats (f64 pairs) = (mean, var) per row, each optional (0 = absent).
+//
+// Backward (torch native_group_norm_backward): statistics saved (mhi = mean[r], mlo = 0,
+// r = rstd[r]) or recomputed as above. Per element u = ((x - mhi) - mlo) * r in f32 (bitwise the
+// forward's normalised value when recomputed). Per channel, in the order of 1.:
+// P_c = sum(dy * u), D_c = sum(dy) in f64 (products of two f32 are exact), written to
+// parts[n][c] and parts[n][C + c]. Row totals A = sum_c w_c * D_c, B = sum_c w_c * P_c (f64, c in
+// order); ma = A * invM, mb = B * invM; ahi = f32(ma), alo = f32(ma - ahi), mbf = f32(mb); then per
+// element in f32, each step rounded: g = dy * w_c, dx = (((g - ahi) - alo) - u * mbf) * r.
+// dweight/dbias = foldBlocks(parts, N, C, total, ...): a left fold over samples in order.
+//
+// Splitting (threads, chunks): a call handles rows row0 .. row0 + rows - 1, any contiguous range of
+// [0, N * G). x, y, dy, dx, parts are the whole tensors' bases (not offset); mean, rstd, stats are
+// indexed by global row. A call writes only its rows' elements of y/dx, mean/rstd/stats and its
+// rows' channels of parts; `work` must be private to the call (channels-last only; NCHW ignores
+// it) and hold groupNormWorkBytes(C) bytes. y may be x and dx may be dy (in place).
+import { applyRun } from "./batchNorm";
+import { combine8, hi2, lo2, rowSums, sumQ, sumS } from "./lanes";
+
+/** Spatial positions per block of the channels-last lane tile (a multiple of 8). */
+const SB: i32 = 32;
+
+/** Bytes of `work` a channels-last call needs: 16 v128 lane accumulators per channel pair, three f64 and seven f32 per channel. */
+export function groupNormWorkBytes(C: i32): i32 {
+  return 256 * ((C + 1) >> 1) + 52 * C;
+}
+
+// Layout of work for C channels (indexed by global channel): acc | s1 (f64) | s2 (f64) | kf (f64) | p0..p6 (f32).
+// @ts-ignore: decorator
+@inline function sumsAt(work: usize, C: i32): usize {
+  return work + 256 * <usize>((C + 1) >> 1);
+}
+// @ts-ignore: decorator
+@inline function paramAt(work: usize, C: i32, k: i32): usize {
+  return sumsAt(work, C) + 24 * <usize>C + <usize>(k * C) * 4;
+}
+
+let rowMean: f64 = 0;
+let rowVar: f64 = 0;
+
+// @ts-ignore: decorator
+@inline function finish(s: f64, q: f64, K: f64, invM: f64): void {
+  const m = s * invM;
+  let v = q * invM - m * m;
+  if (v < 0) v = 0;
+  rowMean = K + m;
+  rowVar = v;
+}
+
+// Statistics of NCHW row at xr (Cg planes of S floats).
+function statsPlanes(xr: usize, Cg: i32, S: i32, invM: f64): void {
+  const K = <f64>load<f32>(xr);
+  const plane = <usize>S << 2;
+  let s: f64 = 0, q: f64 = 0;
+  for (let j = 0; j < Cg; j++) {
+    rowSums(xr + <usize>j * plane, S, K);
+    s += sumS;
+    q += sumQ;
+  }
+  finish(s, q, K, invM);
+}
+
+// Channels-last lane tile over channels [c0, c1) of the sample at xs (row stride C floats).
+// Stats (back = false): t = f64(x) - kf[c]; out1 += t, out2 += t * t.
+// Backward: u = f32(((x - p0[c]) - p1[c]) * p2[c]); out1 += f64(dy) * f64(u), out2 += f64(dy).
+// Channels go in pairs starting at c0; an odd last channel runs as the pair (c1 - 2, c1 - 1), or
+// when the range holds one channel as a pair with a neighbour in the same sample (C >= 2), so
+// every load is an in-bounds 64-bit one; lanes are independent and only lanes of [c0, c1) are
+// stored (out1/out2 are indexed by global channel). Specialised per mode (tileStats, tileBack):
+// one copy with a branch per eight positions measured ~10% slower.
+// @ts-ignore: decorator
+@inline function laneTile(xs: usize, dys: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, out1: usize, out2: usize, back: bool): void {
+  const rs = <usize>C << 2;
+  const S8 = S & ~7;
+  const cr = c1 - c0;
+  const np = (cr + 1) >> 1;
+  const kf = sumsAt(work, C) + 16 * <usize>C;
+  const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2);
+  const dd = dys - xs;
+  let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  let q0 = a0, q1 = a0, q2 = a0, q3 = a0, q4 = a0, q5 = a0, q6 = a0, q7 = a0;
+  for (let sb = 0; sb <= S8; sb += SB) {
+    const last = sb + SB > S8;
+    const se = last ? S8 : sb + SB;
+    for (let p = 0; p < np; p++) {
+      let cs = c0 + 2 * p;
+      if (cs + 1 >= c1) cs = cr >= 2 ? c1 - 2 : (c0 > 0 ? c0 - 1 : c0);
+      const slot = work + (<usize>p << 8);
+      if (sb == 0) {
+        a0 = f64x2.splat(0); a1 = a0; a2 = a0; a3 = a0; a4 = a0; a5 = a0; a6 = a0; a7 = a0;
+        q0 = a0; q1 = a0; q2 = a0; q3 = a0; q4 = a0; q5 = a0; q6 = a0; q7 = a0;
+      } else {
+        a0 = v128.load(slot); a1 = v128.load(slot, 16); a2 = v128.load(slot, 32); a3 = v128.load(slot, 48);
+        a4 = v128.load(slot, 64); a5 = v128.load(slot, 80); a6 = v128.load(slot, 96); a7 = v128.load(slot, 112);
+        q0 = v128.load(slot, 128); q1 = v128.load(slot, 144); q2 = v128.load(slot, 160); q3 = v128.load(slot, 176);
+        q4 = v128.load(slot, 192); q5 = v128.load(slot, 208); q6 = v128.load(slot, 224); q7 = v128.load(slot, 240);
+      }
+      const co = <usize>cs << 2;
+      const kv = back ? f64x2.splat(0) : v128.load(kf + (<usize>cs << 3));
+      const z = f32x4.splat(0);
+      const hv = back ? v128.load64_zero(p0 + co) : z, lv = back ? v128.load64_zero(p1 + co) : z, rv = back ? v128.load64_zero(p2 + co) : z;
+      let xp = xs + <usize>sb * rs + co;
+      for (let s = sb; s < se; s += 8) {
+        if (back) {
+          let u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); let d = lo2(v128.load64_zero(xp + dd));
+          a0 = f64x2.add(a0, f64x2.mul(d, lo2(u))); q0 = f64x2.add(q0, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a1 = f64x2.add(a1, f64x2.mul(d, lo2(u))); q1 = f64x2.add(q1, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a2 = f64x2.add(a2, f64x2.mul(d, lo2(u))); q2 = f64x2.add(q2, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a3 = f64x2.add(a3, f64x2.mul(d, lo2(u))); q3 = f64x2.add(q3, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a4 = f64x2.add(a4, f64x2.mul(d, lo2(u))); q4 = f64x2.add(q4, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a5 = f64x2.add(a5, f64x2.mul(d, lo2(u))); q5 = f64x2.add(q5, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a6 = f64x2.add(a6, f64x2.mul(d, lo2(u))); q6 = f64x2.add(q6, d); xp += rs;
+          u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv); d = lo2(v128.load64_zero(xp + dd));
+          a7 = f64x2.add(a7, f64x2.mul(d, lo2(u))); q7 = f64x2.add(q7, d); xp += rs;
+        } else {
+          let t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a0 = f64x2.add(a0, t); q0 = f64x2.add(q0, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a1 = f64x2.add(a1, t); q1 = f64x2.add(q1, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a2 = f64x2.add(a2, t); q2 = f64x2.add(q2, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a3 = f64x2.add(a3, t); q3 = f64x2.add(q3, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a4 = f64x2.add(a4, t); q4 = f64x2.add(q4, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a5 = f64x2.add(a5, t); q5 = f64x2.add(q5, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a6 = f64x2.add(a6, t); q6 = f64x2.add(q6, f64x2.mul(t, t)); xp += rs;
+          t = f64x2.sub(lo2(v128.load64_zero(xp)), kv); a7 = f64x2.add(a7, t); q7 = f64x2.add(q7, f64x2.mul(t, t)); xp += rs;
+        }
+      }
+      if (!last) {
+        v128.store(slot, a0); v128.store(slot, a1, 16); v128.store(slot, a2, 32); v128.store(slot, a3, 48);
+        v128.store(slot, a4, 64); v128.store(slot, a5, 80); v128.store(slot, a6, 96); v128.store(slot, a7, 112);
+        v128.store(slot, q0, 128); v128.store(slot, q1, 144); v128.store(slot, q2, 160); v128.store(slot, q3, 176);
+        v128.store(slot, q4, 192); v128.store(slot, q5, 208); v128.store(slot, q6, 224); v128.store(slot, q7, 240);
+        continue;
+      }
+      // Lane combination, then the tail positions in order.
+      let A = f64x2.add(f64x2.add(f64x2.add(a0, a4), f64x2.add(a2, a6)), f64x2.add(f64x2.add(a1, a5), f64x2.add(a3, a7)));
+      let Q = f64x2.add(f64x2.add(f64x2.add(q0, q4), f64x2.add(q2, q6)), f64x2.add(f64x2.add(q1, q5), f64x2.add(q3, q7)));
+      for (let s = S8; s < S; s++) {
+        if (back) {
+          const u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load64_zero(xp), hv), lv), rv);
+          const d = lo2(v128.load64_zero(xp + dd));
+          A = f64x2.add(A, f64x2.mul(d, lo2(u)));
+          Q = f64x2.add(Q, d);
+        } else {
+          const t = f64x2.sub(lo2(v128.load64_zero(xp)), kv);
+          A = f64x2.add(A, t);
+          Q = f64x2.add(Q, f64x2.mul(t, t));
+        }
+        xp += rs;
+      }
+      const o = <usize>cs << 3;
+      if (cs >= c0) {
+        store<f64>(out1 + o, f64x2.extract_lane(A, 0));
+        store<f64>(out2 + o, f64x2.extract_lane(Q, 0));
+      }
+      if (cs + 1 < c1) {
+        store<f64>(out1 + o, f64x2.extract_lane(A, 1), 8);
+        store<f64>(out2 + o, f64x2.extract_lane(Q, 1), 8);
+      }
+    }
+  }
+}
+
+// Channels-last per-channel sums (s1, s2 in work) for groups [g0, g1) of the sample at xs, K per channel its group's.
+function statsStrided(xs: usize, C: i32, S: i32, Cg: i32, g0: i32, g1: i32, work: usize): void {
+  const s1 = sumsAt(work, C), kf = s1 + (<usize>C << 4);
+  for (let g = g0; g < g1; g++) {
+    const K = <f64>load<f32>(xs + (<usize>(g * Cg) << 2));
+    for (let c = g * Cg; c < (g + 1) * Cg; c++) store<f64>(kf + (<usize>c << 3), K);
+  }
+  tileStats(xs, C, S, g0 * Cg, g1 * Cg, work, s1, s1 + (<usize>C << 3));
+}
+
+// rowMean/rowVar of the group of channels c0 .. c0 + Cg - 1 from the sums statsStrided left in work.
+function groupStats(work: usize, C: i32, c0: i32, Cg: i32, invM: f64): void {
+  const s1 = sumsAt(work, C), s2 = s1 + (<usize>C << 3), kf = s2 + (<usize>C << 3);
+  let s: f64 = 0, q: f64 = 0;
+  for (let c = c0; c < c0 + Cg; c++) {
+    s += load<f64>(s1 + (<usize>c << 3));
+    q += load<f64>(s2 + (<usize>c << 3));
+  }
+  finish(s, q, load<f64>(kf + (<usize>c0 << 3)), invM);
+}
+
+// Three consecutive per-channel parameters k, k+1, k+2 of channel c.
+function setParams(work: usize, C: i32, c: i32, k: i32, a: f32, b: f32, d: f32): void {
+  const o = <usize>c << 2;
+  store<f32>(paramAt(work, C, k) + o, a);
+  store<f32>(paramAt(work, C, k + 1) + o, b);
+  store<f32>(paramAt(work, C, k + 2) + o, d);
+}
+
+function tileStats(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, out1: usize, out2: usize): void {
+  laneTile(xs, xs, C, S, c0, c1, work, out1, out2, false);
+}
+function tileBack(xs: usize, dys: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, out1: usize, out2: usize): void {
+  laneTile(xs, dys, C, S, c0, c1, work, out1, out2, true);
+}
+
+/**
+ * Forward over rows row0 .. row0 + rows - 1 (see the header). x, y: [N, C, S] (channelsLast = 0)
+ * or [N, S, C]; w, b: C floats or 0; mean, rstd: N * G floats or 0; stats: 2 * N * G f64 or 0;
+ * work: groupNormWorkBytes(C) bytes (channels-last only).
+ */
+export function groupNorm(
+  x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize, stats: usize, work: usize,
+  row0: i32, rows: i32, C: i32, S: i32, G: i32, eps: f64, channelsLast: bool,
+): void {
+  assert(rows >= 0 && row0 >= 0 && C > 0 && S > 0 && G > 0 && C % G == 0 && !((x | w | b | y | mean | rstd | stats | work) & 3), "groupNorm: bad sizes or unaligned pointer");
+  const Cg = C / G;
+  const invM = 1.0 / (<f64>Cg * <f64>S);
+  if (!channelsLast || C == 1) {
+    const plane = <usize>S << 2;
+    for (let r = row0; r < row0 + rows; r++) {
+      const off = <usize>r * <usize>Cg * plane;
+      statsPlanes(x + off, Cg, S, invM);
+      const rr = rowOut(r, mean, rstd, stats, eps);
+      const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
+      const c0 = (r % G) * Cg;
+      for (let j = 0; j < Cg; j++) {
+        const c = <usize>(c0 + j) << 2;
+        const o = off + <usize>j * plane;
+        applyRun(x + o, y + o, S, mhi, mlo, rr, w ? load<f32>(w + c) : 1, b ? load<f32>(b + c) : -0.0);
+      }
+    }
+    return;
+  }
+  for (let r = row0; r < row0 + rows;) {
+    const n = r / G, g0 = r % G;
+    const g1 = min(G, g0 + row0 + rows - r);
+    const c0 = g0 * Cg, c1 = g1 * Cg;
+    const xs = x + <usize>n * <usize>S * (<usize>C << 2);
+    statsStrided(xs, C, S, Cg, g0, g1, work);
+    for (let g = g0; g < g1; g++) {
+      groupStats(work, C, g * Cg, Cg, invM);
+      const rr = rowOut(n * G + g, mean, rstd, stats, eps);
+      const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
+      for (let c = g * Cg; c < (g + 1) * Cg; c++) {
+        const o = <usize>c << 2;
+        setParams(work, C, c, 0, mhi, mlo, rr);
+        store<f32>(paramAt(work, C, 3) + o, w ? load<f32>(w + o) : 1);
+        store<f32>(paramAt(work, C, 4) + o, b ? load<f32>(b + o) : -0.0);
+      }
+    }
+    applyStrided(xs, y + (xs - x), work, C, S, c0, c1);
+    r += g1 - g0;
+  }
+}
+
+// Writes the optional per-row outputs from rowMean/rowVar; returns r = f32(rstd).
+// @ts-ignore: decorator
+@inline function rowOut(r: i32, mean: usize, rstd: usize, stats: usize, eps: f64): f32 {
+  const rr = <f32>(1.0 / Math.sqrt(rowVar + eps));
+  if (mean) store<f32>(mean + (<usize>r << 2), <f32>rowMean);
+  if (rstd) store<f32>(rstd + (<usize>r << 2), rr);
+  if (stats) {
+    store<f64>(stats + (<usize>r << 4), rowMean);
+    store<f64>(stats + (<usize>r << 4), rowVar, 8);
+  }
+  return rr;
+}
+
+// Channels-last element pass over channels [c0, c1) of one sample, parameters per channel in work
+// (p0..p4). Four positions per parameter load (the loads, not the arithmetic, bound this pass).
+function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32): void {
+  const rs = <usize>C << 2;
+  const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3), p4 = paramAt(work, C, 4);
+  let s = 0;
+  for (; s + 4 <= S; s += 4) {
+    const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
+    let c = c0;
+    for (; c + 4 <= c1; c += 4) {
+      const o = <usize>c << 2;
+      const h = v128.load(p0 + o), l = v128.load(p1 + o), r = v128.load(p2 + o), w = v128.load(p3 + o), b = v128.load(p4 + o);
+      v128.store(yr + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), h), l), r), w), b));
+      v128.store(yr + rs + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + rs + o), h), l), r), w), b));
+      v128.store(yr + 2 * rs + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + 2 * rs + o), h), l), r), w), b));
+      v128.store(yr + 3 * rs + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + 3 * rs + o), h), l), r), w), b));
+    }
+    for (; c < c1; c++) for (let k = 0; k < 4; k++) applyOne(xr + <usize>k * rs, yr + <usize>k * rs, <usize>c << 2, p0, p1, p2, p3, p4);
+  }
+  for (; s < S; s++) {
+    const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
+    for (let c = c0; c < c1; c++) applyOne(xr, yr, <usize>c << 2, p0, p1, p2, p3, p4);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function applyOne(xr: usize, yr: usize, o: usize, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize): void {
+  store<f32>(yr + o, (((load<f32>(xr + o) - load<f32>(p0 + o)) - load<f32>(p1 + o)) * load<f32>(p2 + o)) * load<f32>(p3 + o) + load<f32>(p4 + o));
+}
+
+let sumP: f64 = 0;
+let sumD: f64 = 0;
+
+// P = sum(dy * u), D = sum(dy) over one contiguous plane, in the lane order.
+function planeBack(xr: usize, dyr: usize, d: i32, mhi: f32, mlo: f32, r: f32): void {
+  const hv = f32x4.splat(mhi), lv = f32x4.splat(mlo), rv = f32x4.splat(r);
+  let p0 = f64x2.splat(0), p1 = p0, p2 = p0, p3 = p0, e0 = p0, e1 = p0, e2 = p0, e3 = p0;
+  const d8 = d & ~7;
+  let i = 0;
+  for (; i < d8; i += 8) {
+    const o = <usize>i << 2;
+    const u0 = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), hv), lv), rv);
+    const u1 = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o, 16), hv), lv), rv);
+    const y0 = v128.load(dyr + o), y1 = v128.load(dyr + o, 16);
+    const d0 = lo2(y0), d1 = hi2(y0), d2 = lo2(y1), d3 = hi2(y1);
+    p0 = f64x2.add(p0, f64x2.mul(d0, lo2(u0))); e0 = f64x2.add(e0, d0);
+    p1 = f64x2.add(p1, f64x2.mul(d1, hi2(u0))); e1 = f64x2.add(e1, d1);
+    p2 = f64x2.add(p2, f64x2.mul(d2, lo2(u1))); e2 = f64x2.add(e2, d2);
+    p3 = f64x2.add(p3, f64x2.mul(d3, hi2(u1))); e3 = f64x2.add(e3, d3);
+  }
+  let P = combine8(p0, p1, p2, p3);
+  let D = combine8(e0, e1, e2, e3);
+  for (; i < d; i++) {
+    const o = <usize>i << 2;
+    const u = ((load<f32>(xr + o) - mhi) - mlo) * r;
+    const dyj = <f64>load<f32>(dyr + o);
+    P += dyj * <f64>u;
+    D += dyj;
+  }
+  sumP = P;
+  sumD = D;
+}
+
+/**
+ * Backward over rows row0 .. row0 + rows - 1 (see the header). dy, x, dx: whole tensors (dx may be
+ * dy, or 0 for dweight/dbias only); w: C floats or 0; mean, rstd: N * G floats (both or neither);
+ * parts: N * 2C f64, receives (P | D) per sample for the call's channels; work as the forward.
+ */
+export function groupNormBackward(
+  dy: usize, x: usize, w: usize, mean: usize, rstd: usize, dx: usize, parts: usize, work: usize,
+  row0: i32, rows: i32, C: i32, S: i32, G: i32, eps: f64, channelsLast: bool,
+): void {
+  assert(rows >= 0 && row0 >= 0 && C > 0 && S > 0 && G > 0 && C % G == 0 && !((dy | x | w | mean | rstd | dx | work) & 3) && !(parts & 7), "groupNormBackward: bad sizes or unaligned pointer");
+  const Cg = C / G;
+  const invM = 1.0 / (<f64>Cg * <f64>S);
+  const partBytes = <usize>C << 4;
+  if (!channelsLast || C == 1) {
+    const plane = <usize>S << 2;
+    for (let r = row0; r < row0 + rows; r++) {
+      const off = <usize>r * <usize>Cg * plane;
+      const c0 = (r % G) * Cg;
+      const pn = parts + <usize>(r / G) * partBytes;
+      let mhi: f32, mlo: f32, rr: f32;
+      if (rstd) {
+        mhi = load<f32>(mean + (<usize>r << 2));
+        mlo = 0;
+        rr = load<f32>(rstd + (<usize>r << 2));
+      } else {
+        statsPlanes(x + off, Cg, S, invM);
+        mhi = <f32>rowMean;
+        mlo = <f32>(rowMean - <f64>mhi);
+        rr = <f32>(1.0 / Math.sqrt(rowVar + eps));
+      }
+      let A: f64 = 0, B: f64 = 0;
+      for (let j = 0; j < Cg; j++) {
+        const o = off + <usize>j * plane;
+        planeBack(x + o, dy + o, S, mhi, mlo, rr);
+        const c = <usize>(c0 + j) << 3;
+        store<f64>(pn + c, sumP);
+        store<f64>(pn + (<usize>C << 3) + c, sumD);
+        const wc = w ? <f64>load<f32>(w + (c >> 1)) : 1;
+        A += wc * sumD;
+        B += wc * sumP;
+      }
+      if (!dx) continue;
+      const ma = A * invM, mb = B * invM;
+      const ahi = <f32>ma, alo = <f32>(ma - <f64>ahi), mbf = <f32>mb;
+      for (let j = 0; j < Cg; j++) {
+        const o = off + <usize>j * plane;
+        backRun(x + o, dy + o, dx + o, S, mhi, mlo, rr, w ? load<f32>(w + (<usize>(c0 + j) << 2)) : 1, ahi, alo, mbf);
+      }
+    }
+    return;
+  }
+  for (let r = row0; r < row0 + rows;) {
+    const n = r / G, g0 = r % G;
+    const g1 = min(G, g0 + row0 + rows - r);
+    const c0 = g0 * Cg, c1 = g1 * Cg;
+    const so = <usize>n * <usize>S * (<usize>C << 2);
+    const xs = x + so;
+    if (!rstd) {
+      statsStrided(xs, C, S, Cg, g0, g1, work);
+    }
+    for (let g = g0; g < g1; g++) {
+      const rw = n * G + g;
+      let mhi: f32, mlo: f32, rr: f32;
+      if (rstd) {
+        mhi = load<f32>(mean + (<usize>rw << 2));
+        mlo = 0;
+        rr = load<f32>(rstd + (<usize>rw << 2));
+      } else {
+        groupStats(work, C, g * Cg, Cg, invM);
+        mhi = <f32>rowMean;
+        mlo = <f32>(rowMean - <f64>mhi);
+        rr = <f32>(1.0 / Math.sqrt(rowVar + eps));
+      }
+      for (let c = g * Cg; c < (g + 1) * Cg; c++) {
+        const o = <usize>c << 2;
+        setParams(work, C, c, 0, mhi, mlo, rr);
+        store<f32>(paramAt(work, C, 3) + o, w ? load<f32>(w + o) : 1);
+      }
+    }
+    const pn = parts + <usize>n * partBytes;
+    tileBack(xs, dy + so, C, S, c0, c1, work, pn, pn + (<usize>C << 3));
+    if (dx) {
+      for (let g = g0; g < g1; g++) {
+        let A: f64 = 0, B: f64 = 0;
+        for (let c = g * Cg; c < (g + 1) * Cg; c++) {
+          const wc = <f64>load<f32>(paramAt(work, C, 3) + (<usize>c << 2));
+          A += wc * load<f64>(pn + (<usize>(C + c) << 3));
+          B += wc * load<f64>(pn + (<usize>c << 3));
+        }
+        const ma = A * invM, mb = B * invM;
+        const ahi = <f32>ma, alo = <f32>(ma - <f64>ahi), mbf = <f32>mb;
+        for (let c = g * Cg; c < (g + 1) * Cg; c++) {
+          setParams(work, C, c, 4, ahi, alo, mbf);
+        }
+      }
+      backStrided(xs, dy + so, dx + so, work, C, S, c0, c1);
+    }
+    r += g1 - g0;
+  }
+}
+
+// dx = (((g - ahi) - alo) - u * mbf) * r with g = dy * w, u = ((x - mhi) - mlo) * r, over one plane.
+// @ts-ignore: decorator
+@inline function backRun(xr: usize, dyr: usize, dxr: usize, d: i32, mhi: f32, mlo: f32, r: f32, w: f32, ahi: f32, alo: f32, mb: f32): void {
+  const hv = f32x4.splat(mhi), lv = f32x4.splat(mlo), rv = f32x4.splat(r), wv = f32x4.splat(w);
+  const ah = f32x4.splat(ahi), al = f32x4.splat(alo), bv = f32x4.splat(mb);
+  let i = 0;
+  for (; i + 4 <= d; i += 4) {
+    const o = <usize>i << 2;
+    const u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), hv), lv), rv);
+    const g = f32x4.mul(v128.load(dyr + o), wv);
+    v128.store(dxr + o, f32x4.mul(f32x4.sub(f32x4.sub(f32x4.sub(g, ah), al), f32x4.mul(u, bv)), rv));
+  }
+  for (; i < d; i++) {
+    const o = <usize>i << 2;
+    const u = ((load<f32>(xr + o) - mhi) - mlo) * r;
+    const g = load<f32>(dyr + o) * w;
+    store<f32>(dxr + o, (((g - ahi) - alo) - u * mb) * r);
+  }
+}
+
+// Channels-last dx over channels [c0, c1) of one sample, parameters per channel in work (p0..p6).
+function backStrided(xs: usize, dys: usize, dxs: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32): void {
+  const rs = <usize>C << 2;
+  const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3);
+  const p4 = paramAt(work, C, 4), p5 = paramAt(work, C, 5), p6 = paramAt(work, C, 6);
+  for (let s = 0; s < S; s++) {
+    const so = <usize>s * rs;
+    const xr = xs + so, dyr = dys + so, dxr = dxs + so;
+    let c = c0;
+    for (; c + 4 <= c1; c += 4) {
+      const o = <usize>c << 2;
+      const rv = v128.load(p2 + o);
+      const u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), v128.load(p0 + o)), v128.load(p1 + o)), rv);
+      const g = f32x4.mul(v128.load(dyr + o), v128.load(p3 + o));
+      const t = f32x4.sub(f32x4.sub(g, v128.load(p4 + o)), v128.load(p5 + o));
+      v128.store(dxr + o, f32x4.mul(f32x4.sub(t, f32x4.mul(u, v128.load(p6 + o))), rv));
+    }
+    for (; c < c1; c++) {
+      const o = <usize>c << 2;
+      const r = load<f32>(p2 + o);
+      const u = ((load<f32>(xr + o) - load<f32>(p0 + o)) - load<f32>(p1 + o)) * r;
+      const g = load<f32>(dyr + o) * load<f32>(p3 + o);
+      store<f32>(dxr + o, (((g - load<f32>(p4 + o)) - load<f32>(p5 + o)) - u * load<f32>(p6 + o)) * r);
+    }
+  }
+}
