@@ -49,8 +49,9 @@ export default defineConfig({
       // MiniBrowser has no headless mode: the provider runs it on its own Xvfb display.
       browserProject("webkit", webkit(), "MiniBrowser", false),
       // Node tests that drive Chromium themselves: the packed package in every place a user puts
-      // it (Node CJS/ESM, Vite app, plain page, worker, strict CSP), package checks, the demo.
-      { extends: true, test: { name: "e2e", include: ["test/e2e/*.test.ts"], globalSetup: "test/e2e/setup.ts" } },
+      // it (Node CJS/ESM, Vite app, plain page, worker, strict CSP), package checks, the demo;
+      // and the built bundle's output bits in Node, Deno, Bun and the jsc shell (test/engines/).
+      { extends: true, test: { name: "e2e", include: ["test/e2e/*.test.ts", "test/engines/*.test.ts"], globalSetup: "test/e2e/setup.ts" } },
     ],
   },
 });
