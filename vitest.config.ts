@@ -1,6 +1,9 @@
 import { playwright } from "@vitest/browser-playwright";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import type { BrowserInstanceOption, BrowserProviderOption } from "vitest/node";
 import { launchOptions } from "./test/chromium.js";
+import { firefox } from "./test/engines/firefox.js";
+import { webkit } from "./test/engines/webkit.js";
 
 // The same suite runs in Node and in headless Chromium. Files that need Node APIs are listed
 // here, and only here, as Node-only.
@@ -9,6 +12,28 @@ const nodeOnly = [
   "test/debug-build.test.ts", // reads build/layernorm.debug.wasm with node:fs
   "test/threads-node.test.ts", // starts Node processes
 ];
+
+// One project per browser engine, each running the whole suite: V8 (Chromium), SpiderMonkey
+// (Firefox ESR), JavaScriptCore (WebKitGTK). Providers for the last two are in test/engines/.
+function browserProject(name: string, provider: BrowserProviderOption, browser: string, headless = true): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    test: {
+      name,
+      include: suite,
+      exclude: nodeOnly,
+      browser: {
+        enabled: true,
+        headless,
+        ui: false,
+        screenshotDirectory: "test-results/screenshots",
+        provider,
+        // Vitest types browser names as the built-in providers' list; MiniBrowser is not on it.
+        instances: [{ browser: browser as BrowserInstanceOption["browser"] }],
+      },
+    },
+  };
+}
 
 export default defineConfig({
   // Cross-origin isolation, so the browser tests get SharedArrayBuffer and can test threads.
@@ -19,24 +44,14 @@ export default defineConfig({
     attachmentsDir: "test-results/attachments",
     projects: [
       { extends: true, test: { name: "node", include: suite } },
-      {
-        extends: true,
-        test: {
-          name: "chromium",
-          include: suite,
-          exclude: nodeOnly,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotDirectory: "test-results/screenshots",
-            provider: playwright({ launchOptions }),
-            instances: [{ browser: "chromium" }],
-          },
-        },
-      },
+      browserProject("chromium", playwright({ launchOptions }), "chromium"),
+      browserProject("firefox", firefox(), "firefox"),
+      // MiniBrowser has no headless mode: the provider runs it on its own Xvfb display.
+      browserProject("webkit", webkit(), "MiniBrowser", false),
       // Node tests that drive Chromium themselves: the packed package in every place a user puts
-      // it (Node CJS/ESM, Vite app, plain page, worker, strict CSP), package checks, the demo.
-      { extends: true, test: { name: "e2e", include: ["test/e2e/*.test.ts"], globalSetup: "test/e2e/setup.ts" } },
+      // it (Node CJS/ESM, Vite app, plain page, worker, strict CSP), package checks, the demo;
+      // and the built bundle's output bits in Node, Deno, Bun and the jsc shell (test/engines/).
+      { extends: true, test: { name: "e2e", include: ["test/e2e/*.test.ts", "test/engines/*.test.ts"], globalSetup: "test/e2e/setup.ts" } },
     ],
   },
 });

@@ -45,11 +45,16 @@ export function sharedMemoryVariant(bytes: Uint8Array): Uint8Array {
 let sharedModule: WebAssembly.Module | undefined;
 let warned = false;
 
-/** True when this engine can share wasm memory between threads (cross-origin isolated pages, Node). */
+/**
+ * True when this engine can run kernels on worker threads over shared memory: SharedArrayBuffer
+ * (cross-origin isolated pages), and a way to start workers (a global Worker, or Node's
+ * worker_threads), which embedded engines such as the jsc shell lack.
+ */
 export function threadsSupported(): boolean {
   if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return false;
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  return g.crossOriginIsolated !== false;
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; Blob?: unknown; process?: { versions?: { node?: string } } };
+  const workers = g.process?.versions?.node !== undefined || (typeof g.Worker === "function" && g.Blob !== undefined);
+  return workers && g.crossOriginIsolated !== false;
 }
 
 /** Warns once per process that threads were requested but cannot be used. */
