@@ -8,6 +8,7 @@ const suite = ["test/*.test.ts"];
 const nodeOnly = [
   "test/debug-build.test.ts", // reads build/layernorm.debug.wasm with node:fs
   "test/threads-node.test.ts", // starts Node processes
+  "test/results.test.ts", // reads the committed benchmark results and README with node:fs
 ];
 
 export default defineConfig({
