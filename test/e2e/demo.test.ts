@@ -1,9 +1,15 @@
 // The demo page as `npm run demo` serves it, in headless Chromium: the BatchNorm/LayerNorm grids
 // react to selection and padding, the benchmark finishes with numbers in its table, and a
-// screenshot is saved to test-results/demo.png.
-import { mkdirSync } from "node:fs";
-import { expect, it } from "vitest";
-import { startDemo } from "../../scripts/demo.js";
+// screenshot is saved to test-results/demo.png. Then `npm run demo` itself: no rebuild when
+// dist/ is up to date, and no server left listening however its process is stopped.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { staleBuild, startDemo } from "../../scripts/demo.js";
 import { launch, open } from "./browser.js";
 
 interface Bench { backends: string[]; results: { op: string; shape: string; backend: string; nsPerElement: number; usPerCall: number }[] }
@@ -48,5 +54,65 @@ it("demo: grids, padding toggle, in-browser benchmark with numbers; screenshot s
   } finally {
     await browser.close();
     await demo.close();
+  }
+});
+
+describe("npm run demo", () => {
+  it("rebuilds only when a build input is newer than dist/, or an output is missing", () => {
+    const base = mkdtempSync(join(tmpdir(), "layernorm-wasm-demo-"));
+    try {
+      const at = (file: string, seconds: number) => {
+        mkdirSync(dirname(join(base, file)), { recursive: true });
+        writeFileSync(join(base, file), "");
+        utimesSync(join(base, file), seconds, seconds);
+      };
+      for (const f of ["src/index.ts", "src/ops/layerNorm.ts", "assembly/index.ts", "package.json"]) at(f, 1000);
+      for (const f of ["dist/index.js", "dist/bundle/index.js", "dist/layernorm.wasm", "dist/ops/layerNorm.js"]) at(f, 2000);
+      expect(staleBuild(base)).toBeUndefined();
+      at("src/ops/layerNorm.ts", 3000);
+      expect(staleBuild(base)).toBe("src/ops/layerNorm.ts is newer than dist/");
+      at("src/ops/layerNorm.ts", 1000);
+      at("dist/ops/layerNorm.js", 500); // one old output is enough
+      expect(staleBuild(base)).toBe("assembly/index.ts is newer than dist/");
+      at("dist/ops/layerNorm.js", 2000);
+      rmSync(join(base, "dist/layernorm.wasm"));
+      expect(staleBuild(base)).toBe("dist/layernorm.wasm is missing");
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  const repo = fileURLToPath(new URL("../..", import.meta.url));
+  const freePort = () => new Promise<number>((ok) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address() as { port: number }; s.close(() => ok(port)); }); });
+  const listening = (url: string) => fetch(url).then(() => true, () => false);
+
+  // A terminal's Ctrl-C signals the whole foreground process group; `kill` and a crashing or
+  // killed parent reach npm alone.
+  for (const [how, stop] of [
+    ["Ctrl-C (SIGINT to the process group)", (pid: number) => process.kill(-pid, "SIGINT")],
+    ["SIGTERM to npm", (pid: number) => process.kill(pid, "SIGTERM")],
+    ["SIGKILL to npm", (pid: number) => process.kill(pid, "SIGKILL")],
+  ] as const) {
+    it(`up to date: starts without building; ${how} leaves no server listening`, async () => {
+      expect(staleBuild(), "dist/ is older than its sources: run npm run build first").toBeUndefined();
+      // detached: its own process group, as in a terminal, so the group can be signalled.
+      const npm = spawn("npm", ["run", "demo"], { cwd: repo, env: { ...process.env, PORT: String(await freePort()) }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      npm.stdout.on("data", (d) => (output += d));
+      npm.stderr.on("data", (d) => (output += d));
+      try {
+        await expect.poll(() => /layernorm-wasm demo: (\S+)/.test(output), { timeout: 30_000 }).toBe(true);
+        const page = /layernorm-wasm demo: (\S+)/.exec(output)![1]!;
+        expect(output).toContain("not rebuilding");
+        expect(output).not.toContain("> layernorm-wasm@0.1.0 build");
+        const res = await fetch(page);
+        expect(res.status).toBe(200);
+        expect(res.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
+        stop(npm.pid!);
+        await expect.poll(() => listening(page), { timeout: 10_000 }).toBe(false);
+      } finally {
+        try { process.kill(-npm.pid!, "SIGKILL"); } catch { /* already gone */ }
+      }
+    });
   }
 });
