@@ -1,7 +1,8 @@
 // The demo page as `npm run demo` serves it, in headless Chromium: the BatchNorm/LayerNorm grids
-// react to selection and padding, the benchmark finishes with numbers in its table, and a
-// screenshot is saved to test-results/demo.png. Then `npm run demo` itself: no rebuild when
-// dist/ is up to date, and no server left listening however its process is stopped.
+// (both computed by the library) react to selection and padding, the benchmark shows results as
+// they come and finishes with numbers in its table, the chart stays legible 420 px wide;
+// screenshots go to test-results/demo.png and demo-420.png. Then `npm run demo` itself: no
+// rebuild when dist/ is up to date, and no server left listening however its process is stopped.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { staleBuild, startDemo } from "../../scripts/demo.js";
+import { batchNorm } from "../../src/index.js";
 import { launch, open } from "./browser.js";
 
 interface Bench { backends: string[]; results: { op: string; shape: string; backend: string; nsPerElement: number; usPerCall: number }[] }
@@ -22,6 +24,10 @@ it("demo: grids, padding toggle, in-browser benchmark with numbers; screenshot s
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // the server's COOP/COEP headers
 
+    // Results appear as each op and shape finishes, not all at the end.
+    await page.waitForSelector("html[data-bench=running] #bench-table td[data-ns], html[data-bench=error]", { timeout: 60_000 });
+    const early = await page.$$eval("#bench-table td[data-ns]", (tds) => tds.length);
+    expect(await page.$$eval("#bench-chart svg rect title", (ts) => ts.length)).toBe(early);
     await page.waitForSelector("html[data-bench=done], html[data-bench=error]", { timeout: 90_000 });
     expect(await page.getAttribute("html", "data-bench"), await page.textContent("#bench-status") ?? "").toBe("done");
     const bench = await page.evaluate(() => (window as unknown as { benchResults: Bench }).benchResults);
@@ -31,6 +37,8 @@ it("demo: grids, padding toggle, in-browser benchmark with numbers; screenshot s
     const cells = await page.$$eval("#bench-table td[data-ns]", (tds) => tds.map((td) => Number((td as HTMLElement).dataset.ns)));
     expect(cells.length).toBe(bench.results.length);
     expect(cells.length).toBeGreaterThanOrEqual(4 * 3);
+    expect(early).toBeGreaterThan(0);
+    expect(early).toBeLessThan(cells.length);
     for (const ns of cells) expect(ns > 0 && Number.isFinite(ns), `ns/element ${ns}`).toBe(true);
     console.log(`in-browser benchmark (${await page.evaluate(() => navigator.userAgent)}), ns/element (us/call):\n` +
       bench.results.map((r) => `  ${r.op} ${r.shape.padEnd(8)} ${r.backend.padEnd(15)} ${r.nsPerElement.toFixed(2).padStart(6)} (${r.usPerCall.toFixed(2)})`).join("\n"));
@@ -47,9 +55,30 @@ it("demo: grids, padding toggle, in-browser benchmark with numbers; screenshot s
     await page.click("#pad");
     expect(await groups()).toEqual([12, 6]);
     expect(await page.$eval("#pad-summary", (e) => ({ ...(e as HTMLElement).dataset }))).toEqual({ bnChanged: "54", lnChanged: "0", real: "54" });
+    // The BatchNorm grid is the library's batchNorm (training statistics over all 12 positions).
+    const shown = await page.evaluate(() => {
+      const s = (window as unknown as { norms: { shown(): { x: Float32Array; weight: Float32Array; bias: Float32Array; eps: number; padded: boolean; bn: Float32Array } } }).norms.shown();
+      return { ...s, x: [...s.x], weight: [...s.weight], bias: [...s.bias], bn: [...s.bn] };
+    });
+    expect(shown.padded).toBe(true);
+    const f32 = (a: number[]) => Float32Array.from(a);
+    const bn = batchNorm(f32(shown.x), [12, 6], { channelAxis: -1, training: true, weight: f32(shown.weight), bias: f32(shown.bias), eps: shown.eps });
+    expect(shown.bn).toEqual([...bn]);
 
     mkdirSync("test-results", { recursive: true });
     await page.screenshot({ path: "test-results/demo.png", fullPage: true });
+
+    // A phone-sized window: the chart is redrawn at its new width (not scaled down, so its text
+    // stays 12 px), and nothing makes the page scroll sideways (the table scrolls in its box).
+    await page.setViewportSize({ width: 420, height: 900 });
+    const chartBox = () => page.$eval("#bench-chart", (el) => ({ box: el.clientWidth, svg: el.querySelector("svg")!.getBoundingClientRect().width, attr: Number(el.querySelector("svg")!.getAttribute("width")), font: getComputedStyle(el.querySelector("svg text")!).fontSize }));
+    await expect.poll(async () => (await chartBox()).attr, { timeout: 5_000 }).toBeLessThanOrEqual(420);
+    const narrow = await chartBox();
+    expect(narrow.attr).toBe(narrow.box);
+    expect(narrow.svg).toBeCloseTo(narrow.attr, 0);
+    expect(narrow.font).toBe("12px");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+    await page.screenshot({ path: "test-results/demo-420.png", fullPage: true });
     expect(errors).toEqual([]);
   } finally {
     await browser.close();
