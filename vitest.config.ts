@@ -1,6 +1,7 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
 import { launchOptions } from "./test/chromium.js";
+import ConsoleLogFile from "./test/console-log-reporter.js";
 
 // The same suite runs in Node and in headless Chromium. Files that need Node APIs are listed
 // here, and only here, as Node-only.
@@ -12,10 +13,14 @@ const nodeOnly = [
 ];
 
 export default defineConfig({
+  // Vite's info lines (dependency optimizer, "port in use, trying another") are not test results.
+  logLevel: "warn",
   // Cross-origin isolation, so the browser tests get SharedArrayBuffer and can test threads.
   server: { headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } },
   test: {
     testTimeout: 120_000,
+    // A passing run prints its summary; failures print in full. What tests log goes to a file.
+    reporters: ["minimal", new ConsoleLogFile()],
     // Test artifacts (failure screenshots, attachments) stay under test-results/, which git ignores.
     attachmentsDir: "test-results/attachments",
     projects: [
