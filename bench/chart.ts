@@ -39,6 +39,7 @@ export interface ChartLayout {
 }
 
 const W = 960, H = 560, L = 64, R = 210, T = 72, B = 48, LABEL_H = 15;
+const HALO = `stroke="white" stroke-width="4" paint-order="stroke"`;
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 const plain = (v: number) => (v >= 1 ? String(v) : v.toPrecision(1));
 /** Index of the last positive value, -1 if none. */
@@ -96,9 +97,10 @@ export function lineChart(spec: ChartSpec): string {
     out.push(`<text x="${plot.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" fill="#444">${esc(tick(v))}</text>`);
   }
   spec.categories.forEach((c, i) => out.push(`<text x="${x(i).toFixed(1)}" y="${plot.bottom + 20}" text-anchor="middle" fill="#444">${esc(c)}</text>`));
+  const notes: string[] = []; // drawn over the lines, with a white halo
   if (spec.aboveOne !== undefined && 1 > domain[0] && 1 < domain[1]) {
-    out.push(`<text x="${plot.left + 6}" y="${(y(1) - 8).toFixed(1)}" fill="#444" font-style="italic">${esc(spec.aboveOne)}</text>`);
-    out.push(`<text x="${plot.left + 6}" y="${(y(1) + 18).toFixed(1)}" fill="#444" font-style="italic">${esc(spec.belowOne ?? "")}</text>`);
+    notes.push(`<text x="${plot.left + 6}" y="${(y(1) - 8).toFixed(1)}" ${HALO} fill="#444" font-style="italic">${esc(spec.aboveOne)}</text>`);
+    notes.push(`<text x="${plot.left + 6}" y="${(y(1) + 18).toFixed(1)}" ${HALO} fill="#444" font-style="italic">${esc(spec.belowOne ?? "")}</text>`);
   }
   // Thicker (emphasised) series last, so they are drawn on top.
   const order = [...spec.series].sort((a, b) => (a.width ?? 2) - (b.width ?? 2));
@@ -113,6 +115,7 @@ export function lineChart(spec: ChartSpec): string {
       if (p) out.push(`<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="${r}" fill="${s.color}" stroke="white" stroke-width="1"><title>${esc(`${s.name}, ${spec.categories[i]}: ${value(p.v)}`)}</title></circle>`);
     });
   }
+  out.push(...notes);
   for (const l of labels) {
     const s = spec.series.find((k) => k.name === l.name)!;
     const j = lastPoint(s.values), from = { x: x(j), y: y(s.values[j]!) };
