@@ -13,8 +13,6 @@ const nodeOnly = [
 ];
 
 export default defineConfig({
-  // Vite's info lines (dependency optimizer, "port in use, trying another") are not test results.
-  logLevel: "warn",
   // Cross-origin isolation, so the browser tests get SharedArrayBuffer and can test threads.
   server: { headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } },
   test: {
@@ -34,6 +32,9 @@ export default defineConfig({
           browser: {
             enabled: true,
             headless: true,
+            // Any free port: the default one may be taken by another run on the machine, and Vite
+            // then says so on the terminal for each port it tries.
+            api: { port: 0 },
             screenshotDirectory: "test-results/screenshots",
             provider: playwright({ launchOptions }),
             instances: [{ browser: "chromium" }],
