@@ -4,6 +4,7 @@ import type { BrowserInstanceOption, BrowserProviderOption } from "vitest/node";
 import { launchOptions } from "./test/chromium.js";
 import { firefox } from "./test/engines/firefox.js";
 import { webkit } from "./test/engines/webkit.js";
+import ConsoleLogFile from "./test/console-log-reporter.js";
 
 // The same suite runs in Node and in headless Chromium. Files that need Node APIs are listed
 // here, and only here, as Node-only.
@@ -11,6 +12,7 @@ const suite = ["test/*.test.ts"];
 const nodeOnly = [
   "test/debug-build.test.ts", // reads build/layernorm.debug.wasm with node:fs
   "test/threads-node.test.ts", // starts Node processes
+  "test/results.test.ts", // reads the committed benchmark results and README with node:fs
 ];
 
 // One project per browser engine, each running the whole suite: V8 (Chromium), SpiderMonkey
@@ -26,6 +28,9 @@ function browserProject(name: string, provider: BrowserProviderOption, browser: 
         enabled: true,
         headless,
         ui: false,
+        // Any free port: the default one may be taken by another run on the machine, and Vite
+        // then says so on the terminal for each port it tries.
+        api: { port: 0 },
         screenshotDirectory: "test-results/screenshots",
         provider,
         // Vitest types browser names as the built-in providers' list; MiniBrowser is not on it.
@@ -40,6 +45,8 @@ export default defineConfig({
   server: { headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } },
   test: {
     testTimeout: 120_000,
+    // A passing run prints its summary; failures print in full. What tests log goes to a file.
+    reporters: ["minimal", new ConsoleLogFile()],
     // Test artifacts (failure screenshots, attachments) stay under test-results/, which git ignores.
     attachmentsDir: "test-results/attachments",
     projects: [

@@ -7,15 +7,18 @@
 //
 //   tsx bench/compare.ts [--full] [--shapes 1x64,512x768] [--no-native]
 //
-// Writes bench/results/latest.{json,md,svg}.
+// Writes the run to bench/results/runs/ (git-ignored): latest.{json,md,svg}, latest-speedup.svg
+// and a time-stamped copy of the JSON. `npm run results:publish` makes a run the committed one.
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createRuntime, wasmBytes } from "../dist/index.js";
 import { layerNormReference } from "../dist/reference/layerNorm.js";
 import { naiveLayerNorm, tunedLayerNorm } from "./baselines.js";
-import { lineChart } from "./chart.js";
-import { environment, fmt, label, measure, median, parseShape, table, type Shape } from "./lib.js";
+import { environment, fmt, label, measure, median, parseShape, type Shape } from "./lib.js";
+import { files, markdown, type Run } from "./report.js";
 import { ensureStableMalloc, isUnavailable, memoryCopyRoof, peers, runNative, type Peer, type PeerCase } from "./peers/index.js";
 
 ensureStableMalloc(); // re-runs this script with fixed glibc malloc thresholds (see peers/stable-malloc.ts)
@@ -146,59 +149,24 @@ const starts = Array.from({ length: 5 }, () => JSON.parse(spawnSync(process.exec
 const cold = { importInitMs: median(starts.map((s) => s.importInitMs)), firstCallMs: median(starts.map((s) => s.firstCallMs)) };
 
 const shapeNames = shapes.map(label);
-const get = (impl: string, s: string) => ns.get(impl)?.get(s);
-const cols = [...impls.map((p) => p.name), ...(native.size ? ["native C"] : []), roofName];
-const cell = (impl: string, s: string) => { const v = impl === "native C" ? native.get(s) : get(impl, s); return v === undefined ? "-" : fmt(v); };
-const nsTable = table(["shape", ...cols], shapeNames.map((s) => [s, ...cols.map((k) => cell(k, s))]));
-const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? "-" : `${fmt(a / b, 2)}x`);
-const ZC = "wasm zero-copy";
-const ratioTable = table(
-  ["shape", "ort-web / ours", "tfjs-wasm / ours", "ours / native C", "ours / memory.copy", "JS fallback / naive JS", "ours us/call"],
-  shapeNames.map((s) => {
-    const z = get(ZC, s), n = shapes[shapeNames.indexOf(s)]!;
-    return [s, ratio(get("ort-web", s), z), ratio(get("tfjs-wasm", s), z), ratio(z, native.get(s)), ratio(z, get(roofName, s)), ratio(get("JS fallback", s), get("naive JS", s)), z === undefined ? "-" : fmt((z * n.rows * n.cols) / 1000, 3)];
-  }),
-);
-const gz = gzipSync(wasmBytes()).length;
-const minOver = (impl: string) => Math.min(...shapeNames.map((s) => (get(impl, s) ?? NaN) / (get(ZC, s) ?? NaN)).filter((v) => !Number.isNaN(v)));
-const summary = [
-  `- speed-up over onnxruntime-web: min ${fmt(minOver("ort-web"), 1)}x across the grid; over tfjs-wasm: min ${fmt(minOver("tfjs-wasm"), 1)}x`,
-  ...["512x768", "32x4096", "4096x64"].filter((s) => native.has(s) && get(ZC, s)).map((s) => `- ${s}: ${fmt(get(ZC, s)!)} ns/el vs native C ${fmt(native.get(s)!)} = ${fmt(get(ZC, s)! / native.get(s)!, 2)}x`),
-  ...(get(ZC, "4096x4096") && get(roofName, "4096x4096") ? [`- 4096x4096: ${fmt(get(ZC, "4096x4096")!)} ns/el vs memory.copy ${fmt(get(roofName, "4096x4096")!)} = ${fmt(get(ZC, "4096x4096")! / get(roofName, "4096x4096")!, 2)}x`] : []),
-  ...["1x64", "1x768"].filter((s) => get(ZC, s)).map((s) => `- per call, zero-copy, ${s}: ${fmt((get(ZC, s)! * parseShape(s).rows * parseShape(s).cols) / 1000, 3)} us`),
-  `- JS fallback vs naive JS: worst ${fmt(Math.max(...shapeNames.map((s) => (get("JS fallback", s) ?? 0) / (get("naive JS", s) ?? Infinity))), 2)}x (time ratio; < 1 = faster)`,
-  `- wasm binary: ${wasmBytes().length} B (${gz} B gzipped); cold import + init ${fmt(cold.importInitMs, 2)} ms, first call ${fmt(cold.firstCallMs, 2)} ms (median of 5 fresh processes)`,
-];
-
-const md = [
-  `${environment()}`,
-  "",
-  "ns per element (lower is better):",
-  "",
-  nsTable,
-  "",
-  "Ratios for the zero-copy wasm path (peer time / ours: higher is better; ours / baseline: lower is better):",
-  "",
-  ratioTable,
-  "",
-  ...summary,
-  ...(nativeNote ? ["", nativeNote] : []),
-].join("\n");
-console.log(`\n${md}\n`);
-
-mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const svg = lineChart(`LayerNorm, ns per element (log scale) - ${environment().split(",")[1]!.trim()}`, shapeNames, cols.map((k) => ({ name: k, values: shapeNames.map((s) => (k === "native C" ? native.get(s) : get(k, s))) })), "ns / element");
-const out = (f: string) => new URL(`./results/${f}`, import.meta.url);
-writeFileSync(out("latest.svg"), svg);
-writeFileSync(out("latest.md"), `${md}\n`);
-writeFileSync(out("latest.json"), `${JSON.stringify({
+const run: Run = {
   environment: environment(), mode: full ? "full" : "quick", shapes: shapeNames,
   implementations: Object.fromEntries([...impls.map((p) => [p.name, p.label]), [roofName, "wasm memory.copy"]]),
   nsPerElement: Object.fromEntries([...ns].map(([k, m]) => [k, Object.fromEntries(m)])),
   maxAbsError: Object.fromEntries([...errors].map(([k, m]) => [k, Object.fromEntries(m)])),
-  native: Object.fromEntries(native), nativeNote, cold, wasmBytes: wasmBytes().length, wasmGzipBytes: gz,
-}, null, 2)}\n`);
-console.log(`results: bench/results/latest.md, latest.json; chart: ${out("latest.svg").pathname}`);
+  native: Object.fromEntries(native), nativeNote, cold, wasmBytes: wasmBytes().length, wasmGzipBytes: gzipSync(wasmBytes()).length,
+};
+console.log(`\n${markdown(run)}\n`);
+
+// Git ignores runs/: a run never changes the committed results (publish.ts does that on purpose).
+const dir = new URL("./results/runs/", import.meta.url);
+mkdirSync(dir, { recursive: true });
+for (const [name, text] of Object.entries(files(run))) writeFileSync(new URL(name, dir), text);
+const stamped = new URL(`${new Date().toISOString().replace(/[:.]/g, "-")}.json`, dir);
+writeFileSync(stamped, files(run)["latest.json"]!);
+const rel = (u: URL) => relative(process.cwd(), fileURLToPath(u));
+console.log(`this run: ${rel(new URL("latest.md", dir))}, charts ${rel(new URL("latest-speedup.svg", dir))} and latest.svg; data ${rel(stamped)}`);
+console.log("to publish it to bench/results/ and the README: npm run results:publish");
 console.log(`run took ${fmt((performance.now() - started) / 1000, 1)} s`);
 if (failures.length) {
   console.error(`\nFAILED:\n  ${failures.join("\n  ")}`);

@@ -3,6 +3,8 @@ import { cpus, platform, release } from "node:os";
 import { Bench } from "tinybench";
 import { wasmBytes } from "../dist/index.js";
 
+export { fmt, table } from "./format.js";
+
 export interface Shape { rows: number; cols: number }
 export const parseShape = (s: string): Shape => {
   const [rows, cols] = s.split("x").map(Number);
@@ -53,12 +55,3 @@ export function median(v: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
-
-/** A markdown table. */
-export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]) => `| ${r.map((c, i) => (i ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(" | ")} |`;
-  return [line(head), `|${w.map((x, i) => (i ? "-".repeat(x + 1) + ":" : ":" + "-".repeat(x + 1))).join("|")}|`, ...rows.map(line)].join("\n");
-}
-
-export const fmt = (v: number, digits = 2): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(digits));

@@ -91,10 +91,14 @@ function calibrate(call) {
   }
 }
 
-/** Runs the benchmark; `progress(text)` is told what is being measured. */
-export async function benchmark(lib, progress) {
+/**
+ * Runs the benchmark; `progress(text)` is told what is being measured, and `update(partial)` gets
+ * the results so far each time an op and shape is done, so the page can show them as they come.
+ */
+export async function benchmark(lib, progress, update = () => {}) {
   const { list, notes } = await backends(lib);
   const results = [];
+  const out = { results, backends: list.map((b) => b.name), notes };
   for (const op of OPS.filter((o) => o.available(lib))) {
     for (const [rows, cols] of SHAPES) {
       const shape = `${rows}x${cols}`;
@@ -114,37 +118,55 @@ export async function benchmark(lib, progress) {
         results.push({ op: op.name, shape, rows, cols, backend: r.be.name, nsPerElement: (ms * 1e6) / (rows * cols), usPerCall: ms * 1e3 });
         r.dispose();
       }
+      update(out);
+      await pause();
     }
   }
-  return { results, backends: list.map((b) => b.name), notes };
+  return out;
 }
 
-const COLORS = ["#1c7ed6", "#74c0fc", "#868e96", "#2f9e44", "#e8590c"];
+// Okabe-Ito colours, as in the README's charts: distinguishable with colour-vision deficiencies.
+const COLORS = ["#0072B2", "#56B4E9", "#888888", "#009E73", "#E69F00"];
+const FONT = 12, CHAR = 6.6; // px; CHAR: an average glyph width at FONT, to lay text out without measuring
 
-/** Grouped horizontal bars: one group per op and shape, one bar per backend. */
+/**
+ * Grouped horizontal bars: one group per op and shape, one bar per backend, drawn at the
+ * element's own width in CSS pixels (never scaled down, so text stays 12 px). Below 560 px the
+ * group names go above their bars instead of beside them, and the legend wraps.
+ */
 export function chart(el, { results, backends: names }) {
+  const W = Math.max(280, Math.floor(el.clientWidth || 700));
+  const narrow = W < 560;
   const groups = [...new Set(results.map((r) => `${r.op} ${r.shape}`))];
   const max = Math.max(...results.map((r) => r.nsPerElement));
-  const barH = 16, gap = 14, left = 150, width = 560, legend = 26;
-  const height = legend + groups.length * (names.length * barH + gap) + 24;
-  const x = (v) => (v / max) * (width - 70);
-  let svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width} ${height}" width="${left + width}" role="img" aria-label="benchmark chart">`;
+  const barH = 16, gap = narrow ? 10 : 14, left = narrow ? 4 : 150, head = narrow ? 18 : 0, valueRoom = 44;
+  const x = (v) => (v / max) * (W - left - valueRoom);
+  let svg = "", y = 0;
+  // Legend, wrapped to the width.
+  let lx = left;
   names.forEach((n, i) => {
-    svg += `<rect x="${left + i * 130}" y="4" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 130 + 16}" y="14">${n}</text>`;
+    const w = 16 + n.length * CHAR + 18;
+    if (lx + w > W && lx > left) { lx = left; y += 18; }
+    svg += `<rect x="${lx}" y="${y + 4}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 16}" y="${y + 14}">${n}</text>`;
+    lx += w;
   });
-  groups.forEach((g, gi) => {
-    const y0 = legend + gi * (names.length * barH + gap);
-    svg += `<text x="${left - 8}" y="${y0 + (names.length * barH) / 2 + 4}" text-anchor="end" font-family="ui-monospace, monospace">${g}</text>`;
+  y += 28;
+  for (const g of groups) {
+    svg += narrow
+      ? `<text x="${left}" y="${y + 12}" font-family="ui-monospace, monospace">${g}</text>`
+      : `<text x="${left - 8}" y="${y + (names.length * barH) / 2 + 4}" text-anchor="end" font-family="ui-monospace, monospace">${g}</text>`;
     names.forEach((n, i) => {
       const r = results.find((q) => `${q.op} ${q.shape}` === g && q.backend === n);
       if (!r) return;
-      const y = y0 + i * barH;
-      svg += `<rect x="${left}" y="${y}" width="${Math.max(1, x(r.nsPerElement))}" height="${barH - 3}" fill="${COLORS[i % COLORS.length]}"/>`;
-      svg += `<text x="${left + x(r.nsPerElement) + 4}" y="${y + barH - 5}">${r.nsPerElement.toFixed(2)}</text>`;
+      const by = y + head + i * barH;
+      svg += `<rect x="${left}" y="${by}" width="${Math.max(1, x(r.nsPerElement))}" height="${barH - 3}" fill="${COLORS[i % COLORS.length]}"><title>${n}: ${r.nsPerElement.toFixed(2)} ns/element</title></rect>`;
+      svg += `<text x="${left + x(r.nsPerElement) + 4}" y="${by + barH - 5}">${r.nsPerElement.toFixed(2)}</text>`;
     });
-  });
-  svg += `<text x="${left}" y="${height - 6}" fill="#667">ns per element (lower is faster)</text></svg>`;
-  el.innerHTML = svg;
+    y += head + names.length * barH + gap;
+  }
+  y += 10;
+  svg += `<text x="${left}" y="${y}" fill="#667">ns per element (lower is faster)</text>`;
+  el.innerHTML = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 6}" viewBox="0 0 ${W} ${y + 6}" font-size="${FONT}" role="img" aria-label="benchmark chart">${svg}</svg>`;
 }
 
 /** The numbers: ns/element, us/call and speed-up over the JS fallback, per op, shape and backend. */

@@ -18,14 +18,18 @@ const root = document.documentElement;
 const status = document.getElementById("bench-status");
 const again = document.getElementById("bench-again");
 
+const chartEl = document.getElementById("bench-chart"), tableEl = document.getElementById("bench-table");
+let shown; // the results on screen, redrawn when the chart's width changes
+const show = (out) => { shown = out; chart(chartEl, out); table(tableEl, out); };
+new ResizeObserver(() => shown && chart(chartEl, shown)).observe(chartEl);
+
 async function run() {
   root.dataset.bench = "running";
   again.hidden = true;
   try {
     const started = performance.now();
-    const out = await benchmark(lib, (text) => { status.textContent = `measuring ${text}…`; });
-    chart(document.getElementById("bench-chart"), out);
-    table(document.getElementById("bench-table"), out);
+    const out = await benchmark(lib, (text) => { status.textContent = `measuring ${text}…`; }, show);
+    show(out);
     status.textContent = `${out.notes.join(" · ")} · took ${((performance.now() - started) / 1000).toFixed(1)} s`;
     window.benchResults = out;
     root.dataset.bench = "done";

@@ -1,7 +1,7 @@
-// BatchNorm vs LayerNorm on a [batch, sequence, features] tensor, drawn as three grids: the input,
-// BatchNorm's output (computed here: the library has no BatchNorm op yet) and LayerNorm's output
-// (computed by the library). Selecting a cell highlights the cells whose statistics produced it;
-// the padding toggle shows zeros of padded positions leaking into BatchNorm's statistics only.
+// BatchNorm vs LayerNorm on a [batch, sequence, features] tensor, drawn as three grids: the input
+// and the outputs of the library's batchNorm and layerNorm. Selecting a cell highlights the cells
+// whose statistics produced it; the padding toggle shows zeros of padded positions leaking into
+// BatchNorm's statistics only.
 const B = 3, T = 4, F = 6, EPS = 1e-5;
 const LENGTHS = [4, 3, 2]; // real tokens per sequence; the rest is padding
 const BASE = [2.0, -1.0, 0.5, 3.0, -2.0, 1.0]; // per-feature offsets: what BatchNorm removes
@@ -21,39 +21,47 @@ function inputTensor() {
   return x;
 }
 
-/** BatchNorm (training-mode statistics): per feature, over every (b, t) it is given. */
-function batchNorm(x, padded) {
-  const y = new Float32Array(x.length).fill(NaN), stats = [];
-  for (let f = 0; f < F; f++) {
-    let n = 0, sum = 0, sq = 0, pads = 0;
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-      if (!isReal(b, t) && !padded) continue;
-      const v = x[at(b, t, f)];
-      n++; sum += v; sq += v * v; pads += isReal(b, t) ? 0 : 1;
-    }
-    const mean = sum / n, variance = Math.max(sq / n - mean * mean, 0), rstd = 1 / Math.sqrt(variance + EPS);
-    stats.push({ mean, variance, n, pads });
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-      if (isReal(b, t) || padded) y[at(b, t, f)] = (x[at(b, t, f)] - mean) * rstd * WEIGHT[f] + BIAS[f];
-    }
-  }
-  return { y, stats };
-}
-
-/** LayerNorm by the library: all B*T rows when padded, else only the real rows (packed). */
-function layerNorm(lib, x, padded) {
+/** The (b, t) positions taken into the batch: every one when padded, else the real tokens. */
+function positions(padded) {
   const rows = [];
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) if (padded || isReal(b, t)) rows.push([b, t]);
+  return rows;
+}
+
+/** Those positions' feature vectors packed into [rows, F]. */
+function pack(x, rows) {
   const packed = new Float32Array(rows.length * F);
   rows.forEach(([b, t], r) => packed.set(x.subarray(at(b, t), at(b, t) + F), r * F));
+  return packed;
+}
+
+/** The packed output back in place in a [B, T, F] grid; positions left out are NaN. */
+function unpack(out, rows) {
+  const y = new Float32Array(B * T * F).fill(NaN);
+  rows.forEach(([b, t], r) => y.set(out.subarray(r * F, (r + 1) * F), at(b, t)));
+  return y;
+}
+
+/**
+ * BatchNorm by the library, training mode (batch statistics), channels-last: each feature is
+ * normalised over every position in the batch.
+ */
+function batchNorm(lib, x, padded) {
+  const rows = positions(padded);
+  const mean = new Float32Array(F), invStdDev = new Float32Array(F);
+  const out = lib.batchNorm(pack(x, rows), [rows.length, F], { channelAxis: -1, training: true, weight: WEIGHT, bias: BIAS, eps: EPS, mean, invStdDev });
+  const pads = rows.filter(([b, t]) => !isReal(b, t)).length;
+  const stats = [...mean].map((m, f) => ({ mean: m, variance: 1 / invStdDev[f] ** 2 - EPS, n: rows.length, pads }));
+  return { y: unpack(out, rows), stats };
+}
+
+/** LayerNorm by the library: each position normalised over its own F features. */
+function layerNorm(lib, x, padded) {
+  const rows = positions(padded);
   const mean = new Float32Array(rows.length), invStdDev = new Float32Array(rows.length);
-  const out = lib.layerNorm(packed, F, { weight: WEIGHT, bias: BIAS, eps: EPS, mean, invStdDev });
-  const y = new Float32Array(x.length).fill(NaN), stats = new Map();
-  rows.forEach(([b, t], r) => {
-    y.set(out.subarray(r * F, (r + 1) * F), at(b, t));
-    stats.set(at(b, t), { mean: mean[r], invStdDev: invStdDev[r] });
-  });
-  return { y, stats };
+  const out = lib.layerNorm(pack(x, rows), F, { weight: WEIGHT, bias: BIAS, eps: EPS, mean, invStdDev });
+  const stats = new Map(rows.map(([b, t], r) => [at(b, t), { mean: mean[r], invStdDev: invStdDev[r] }]));
+  return { y: unpack(out, rows), stats };
 }
 
 const fmt = (v) => (Number.isNaN(v) ? "–" : (v < 0 ? "−" : "") + Math.abs(v).toFixed(2));
@@ -108,11 +116,11 @@ export function mountNorms(lib) {
   pad.addEventListener("change", () => { state.padded = pad.checked; render(); });
 
   // The clean results (no padding in the statistics) are the baseline padding is compared with.
-  const cleanBn = batchNorm(x, false), cleanLn = layerNorm(lib, x, false);
+  const cleanBn = batchNorm(lib, x, false), cleanLn = layerNorm(lib, x, false);
 
   function render() {
     const { b: sb, t: st, f: sf, padded } = state;
-    const bn = padded ? batchNorm(x, true) : cleanBn, ln = padded ? layerNorm(lib, x, true) : cleanLn;
+    const bn = padded ? batchNorm(lib, x, true) : cleanBn, ln = padded ? layerNorm(lib, x, true) : cleanLn;
     let bnChanged = 0, lnChanged = 0, real = 0;
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) {
       const i = at(b, t, f), realCell = isReal(b, t), counted = realCell || padded;
@@ -151,5 +159,10 @@ export function mountNorms(lib) {
   }
 
   render();
-  return { select, setPadded: (on) => { pad.checked = on; state.padded = on; render(); } };
+  return {
+    select,
+    setPadded: (on) => { pad.checked = on; state.padded = on; render(); },
+    /** What the grids show, with the parameters that made it (for the demo test). */
+    shown: () => ({ x, weight: WEIGHT, bias: BIAS, eps: EPS, padded: state.padded, bn: state.padded ? batchNorm(lib, x, true).y : cleanBn.y }),
+  };
 }

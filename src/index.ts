@@ -12,6 +12,10 @@ export {
   layerNormBackward, rmsNormBackward, type LayerNormBackwardOptions, type RmsNormBackwardOptions, type NormGradients,
 } from "./ops/normBackward.js";
 export { batchNorm, BatchNorm, type BatchNormOptions, type BatchNormModuleOptions } from "./ops/batchNorm.js";
+export {
+  groupNorm, groupNormBackward, GroupNorm, type GroupNormOptions, type GroupNormBackwardOptions, type GroupNormModuleOptions,
+} from "./ops/groupNorm.js";
+export { instanceNorm, InstanceNorm, type InstanceNormOptions, type InstanceNormModuleOptions } from "./ops/instanceNorm.js";
 export { Tensor } from "./runtime/memory.js";
 export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type Float32Like } from "./runtime/runtime.js";
 export { simdSupported, wasmBytes } from "./runtime/module.js";

@@ -1,6 +1,9 @@
 // The list of ops. Tests (equivalence, accuracy, errors) and benchmarks iterate it, so a new op
 // is added here once: its public call, its float64 reference, and the shape of its arguments.
 import { batchNorm } from "./ops/batchNorm.js";
+import { groupNorm, groupNormBackward } from "./ops/groupNorm.js";
+import { instanceNorm } from "./ops/instanceNorm.js";
+import { groupNormBackwardReference, groupNormReference, instanceNormReference } from "./reference/groupNorm.js";
 import { layerNorm } from "./ops/layerNorm.js";
 import { layerNormBackward, rmsNormBackward } from "./ops/normBackward.js";
 import { rmsNorm } from "./ops/rmsNorm.js";
@@ -263,6 +266,118 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
   };
 }
 
+/**
+ * GroupNorm cases: rows x cols maps to N = rows samples of C = 6 channels in 3 groups with S = cols
+ * positions, [N, 6, S] or channels-last [N, S, 6].
+ */
+function groupNormEntry(cl: boolean): OpEntry {
+  const C = 6, G = 3;
+  const shape = (N: number, S: number) => (cl ? [N, S, C] : [N, C, S]);
+  return {
+    name: `groupNorm${cl ? "NHWC" : "NCHW"}`,
+    matches: `torch.nn.GroupNorm / F.group_norm, ONNX GroupNormalization-21, on ${cl ? "[N, S, C] (channelAxis -1)" : "[N, C, S]"}`,
+    inputs: [{ name: "x", role: "row" }, { name: "weight", role: "channel", optional: true, dist: "weight" }, { name: "bias", role: "channel", optional: true }],
+    outputs: [{ name: "out", role: "row" }, { name: "mean", role: "rowStat", optional: true }, { name: "invStdDev", role: "rowStat", optional: true }],
+    inPlace: [["out", "x"]],
+    size: (role, rows, cols) => (role === "row" ? rows * C * cols : role === "rowStat" ? rows * G : C),
+    accuracy: 1e-6,
+    adversarial: 4,
+    affine: 6,
+    call(rt, cols, a, p, o, wrap = same) {
+      const N = lengthOf(a.x!) / (C * cols);
+      return groupNorm(a.x!, shape(N, cols), G, wrap({ channelAxis: cl ? -1 : 1, weight: a.weight ?? null, bias: a.bias ?? null, eps: p.eps, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt }));
+    },
+    reference(cols, a, p, o, sc) {
+      const N = a.x!.length / (C * cols);
+      groupNormReference(a.x!, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, N, C, cols, G, p.eps, cl, a.bias ? sc?.out ?? null : null);
+    },
+  };
+}
+
+/** InstanceNorm cases: [N, 3, S] with input statistics (running statistics updated when given), or normalised by running statistics. */
+function instanceNormEntry(useInputStats: boolean): OpEntry {
+  const C = 3;
+  const running: ArgSpec[] = [
+    { name: "runningMean", role: "channel", ...(useInputStats ? { optional: true, group: "running", updated: true } : {}) },
+    { name: "runningVar", role: "channel", dist: "positive", ...(useInputStats ? { optional: true, group: "running", updated: true } : {}) },
+  ];
+  return {
+    name: `instanceNorm${useInputStats ? "Train" : "Eval"}`,
+    matches: `torch.nn.InstanceNorm1d / F.instance_norm (${useInputStats ? "input statistics, running update" : "running statistics"})${useInputStats ? ", ONNX InstanceNormalization" : ""}`,
+    inputs: [{ name: "x", role: "row" }, ...running, { name: "weight", role: "channel", optional: true, dist: "weight" }, { name: "bias", role: "channel", optional: true }],
+    outputs: [{ name: "out", role: "row" }, { name: "mean", role: "rowStat", optional: true }, { name: "invStdDev", role: "rowStat", optional: true }],
+    inPlace: [["out", "x"]],
+    size: (role, rows, cols) => (role === "row" ? rows * C * cols : role === "rowStat" ? rows * C : C),
+    // The unbiased running variance divides by S - 1: one position per instance is torch's Inf/NaN.
+    accepts: (_rows, cols) => !useInputStats || cols > 1,
+    ...(useInputStats ? { sweep: { momentum: [0, 0.1, 0.37, 1] } } : {}),
+    accuracy: 1e-6,
+    adversarial: 4,
+    affine: 6,
+    reductions: 3,
+    call(rt, cols, a, p, o, wrap = same) {
+      const N = lengthOf(a.x!) / (C * cols);
+      return instanceNorm(a.x!, [N, C, cols], wrap({
+        useInputStats, momentum: p.momentum, eps: p.eps, runningMean: a.runningMean ?? null, runningVar: a.runningVar ?? null,
+        weight: a.weight ?? null, bias: a.bias ?? null, out: o.out!, mean: o.mean ?? null, invStdDev: o.invStdDev ?? null, runtime: rt,
+      }));
+    },
+    reference(cols, a, p, o, sc) {
+      const N = a.x!.length / (C * cols);
+      if (useInputStats) {
+        groupNormReference(a.x!, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, N, C, cols, C, p.eps, false, a.bias ? sc?.out ?? null : null);
+        if (o.runningMean) instanceNormReference(a.x!, null, null, o.runningMean, o.runningVar!, true, p.momentum, new Float64Array(a.x!.length), N, C, cols, p.eps);
+        return;
+      }
+      instanceNormReference(a.x!, a.weight ?? null, a.bias ?? null, a.runningMean!, a.runningVar!, false, p.momentum, o.out!, N, C, cols, p.eps);
+      for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+        if (o.mean) o.mean[n * C + c] = a.runningMean![c]!;
+        if (o.invStdDev) o.invStdDev[n * C + c] = 1 / Math.sqrt(a.runningVar![c]! + p.eps);
+      }
+      if (sc?.out && a.bias) {
+        for (let i = 0; i < o.out!.length; i++) {
+          const b = a.bias[Math.floor(i / cols) % C]!;
+          sc.out[i] = Math.abs(o.out![i]! - b) + Math.abs(b);
+        }
+      }
+    },
+  };
+}
+
+/** GroupNorm backward cases: [N, 6, S], 3 groups (saved statistics optional). */
+const groupNormBackwardEntry: OpEntry = {
+  name: "groupNormBackward",
+  matches: "torch native_group_norm_backward (F.group_norm autograd)",
+  inputs: [
+    { name: "x", role: "row" }, { name: "dy", role: "row" }, { name: "weight", role: "channel", optional: true, dist: "weight" },
+    { name: "mean", role: "rowStat", optional: true, group: "saved" }, { name: "invStdDev", role: "rowStat", optional: true, group: "saved", dist: "positive" },
+  ],
+  outputs: [{ name: "dx", role: "row", optional: true }, { name: "dweight", role: "channel", optional: true }, { name: "dbias", role: "channel", optional: true }],
+  inPlace: [["dx", "dy"]],
+  size: (role, rows, cols) => (role === "row" ? rows * 6 * cols : role === "rowStat" ? rows * 3 : 6),
+  accuracy: 1e-6,
+  adversarial: 7,
+  affine: 7,
+  reductions: 4,
+  prepare(cols, a, p) {
+    if (!a.invStdDev) return;
+    const N = a.x!.length / (6 * cols);
+    groupNorm(a.x!, [N, 6, cols], 3, { eps: p.eps, out: new Float32Array(a.x!.length), mean: a.mean!, invStdDev: a.invStdDev });
+  },
+  call(rt, cols, a, p, o, wrap = same) {
+    const N = lengthOf(a.dy!) / (6 * cols);
+    return groupNormBackward(a.dy!, a.x!, [N, 6, cols], 3, wrap({
+      weight: a.weight ?? null, mean: a.mean ?? null, invStdDev: a.invStdDev ?? null, eps: p.eps,
+      dx: "dx" in o ? o.dx : undefined, dweight: o.dweight ?? null, dbias: o.dbias ?? null, runtime: rt,
+    }));
+  },
+  reference(cols, a, p, o, sc) {
+    const N = a.x!.length / (6 * cols);
+    groupNormBackwardReference(a.dy!, a.x!, a.weight ?? null, a.mean ?? null, a.invStdDev ?? null, o.dx ?? null, o.dweight ?? null, o.dbias ?? null,
+      N, 6, cols, 3, p.eps, false, { dx: sc?.dx ?? null, dweight: sc?.dweight ?? null, dbias: sc?.dbias ?? null });
+  },
+};
+
 export const ops: readonly OpEntry[] = [
   {
     name: "layerNorm",
@@ -306,4 +421,9 @@ export const ops: readonly OpEntry[] = [
   batchNormEntry(true, true),
   batchNormEntry(false, false),
   batchNormEntry(true, false),
+  groupNormEntry(false),
+  groupNormEntry(true),
+  instanceNormEntry(true),
+  instanceNormEntry(false),
+  groupNormBackwardEntry,
 ];

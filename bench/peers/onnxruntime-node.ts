@@ -1,8 +1,8 @@
 /**
  * onnxruntime-node, native CPU execution provider. Same one-node model as the web peer
  * (Scale/B as initializers); per call: wrap x in an ort.Tensor, session.run, read Y's data.
- * Installing needs `onnxruntime-node-install=skip` in .npmrc (its install script would fetch GPU
- * libraries from outside the npm registry); the CPU runtime ships inside the npm package.
+ * Its install script only fetches CUDA libraries from outside the npm registry; package.json's
+ * allowScripts denies it (npm 11), and the CPU runtime ships inside the npm package.
  */
 import type { PeerLoader } from './types.js';
 import { prepareOrtSession } from './onnx-model.js';

@@ -30,6 +30,11 @@ export interface BatchNormOptions {
   training?: boolean;
   /** Weight of the new batch statistic in the running update, in [0, 1]. Default 0.1. */
   momentum?: number;
+  /**
+   * Training: update runningVar with the batch's population (biased) variance, as ONNX
+   * BatchNormalization-15 does. Default false: the unbiased variance, as PyTorch does.
+   */
+  populationVariance?: boolean;
   /** Added to the variance inside the square root. Default 1e-5. */
   eps?: number;
   /** Where to write y (length = x.length). May be x itself (in place). Default: a new array/tensor. */
@@ -109,6 +114,7 @@ const op = signature<Float32Like>({
     channelAxis: (v) => (v === undefined ? 1 : v), // checked against the rank by channelDims
     training: bool("training", false),
     momentum: (v) => (v === undefined ? 0.1 : checkMomentum(v)), eps: epsOr(1e-5),
+    populationVariance: bool("populationVariance", false),
   },
   dims: channelDims,
   check(c) {
@@ -142,7 +148,7 @@ const op = signature<Float32Like>({
     };
     const finish: Pass = {
       kernel: "bnFinish", rows: 1, width: C, threads: false,
-      args: [total, K, count!, "C", "eps", "momentum", "training", "runningMean", "runningVar", "weight", "bias", params, "mean", "invStdDev"],
+      args: [total, K, count!, "C", "eps", "momentum", "training", "runningMean", "runningVar", "weight", "bias", params, "mean", "invStdDev", "populationVariance"],
     };
     const apply: Pass = { kernel: "bnApply", args: ["x", "out", params, ROWS, "C", "inner"], width: rowLen };
     return training ? [stats, finish, apply] : [finish, apply];
@@ -157,7 +163,7 @@ const op = signature<Float32Like>({
       bnStatsJs(c.view("x")!, rows!, C!, inner!, K, total, new Float64Array(2 * C!));
     }
     bnFinishJs(total, K, count!, C!, c.num("eps"), c.num("momentum"), training, c.view("runningMean"), c.view("runningVar"), c.view("weight"), c.view("bias"),
-      params, c.view("mean"), c.view("invStdDev"));
+      params, c.view("mean"), c.view("invStdDev"), c.scalar("populationVariance") as boolean);
     bnApplyJs(c.view("x")!, c.view("out")!, params, rows!, C!, inner!);
   },
   result: (c) => c.value("out")!,

@@ -73,6 +73,8 @@ export interface Pass {
   maxRows?: number;
   /** Argument index -> bytes it advances per `align` rows within a chunk (per-block partial sums). */
   blockStride?: Readonly<Record<number, number>>;
+  /** Argument index -> bytes it advances per thread part (a private work area per part). */
+  partStride?: Readonly<Record<number, number>>;
   /** Array arguments the hooks use besides those in `args`. */
   uses?: readonly string[];
   /** Run on the calling thread before / after each chunk's kernel. */
@@ -96,7 +98,7 @@ export interface Signature<R> {
   dims(c: Call): void;
   /** Extra checks once lengths are known (both-or-neither groups, ...). */
   check?(c: Call): void;
-  /** Bytes of kernel work area the wasm program needs. */
+  /** Bytes of kernel work area the wasm program needs (called after the passes are planned: c.plans). */
   work?(c: Call): number;
   /** The wasm program. */
   passes(c: Call): Pass[];
@@ -470,14 +472,14 @@ function reserve(c: Call): void {
     }
     if (rt.backend === "wasm") {
       c.passes = op.passes(c);
-      const work = op.work?.(c) ?? 0;
-      if (work > 0) c.work = rt.workspace(work);
       let need = 0;
       for (const p of c.passes) {
         const pl = plan(c, p);
         c.plans.push(pl);
         need = Math.max(need, pl.scratch);
       }
+      const work = op.work?.(c) ?? 0; // may size per-part areas from c.plans
+      if (work > 0) c.work = rt.workspace(work);
       if (need > 0) rt.scratch(need);
     }
   } catch (e) {
@@ -522,7 +524,7 @@ function compile(op: Op<unknown>, args: readonly Token[]): Compiled {
   return k;
 }
 
-interface Plan {
+export interface Plan {
   rows: number;
   chunkRows: number;
   partRows: number;
@@ -538,6 +540,11 @@ interface Plan {
 }
 
 /** Every pass is planned before the call reserves anything, so the scratch is taken once, up front. */
+/** Thread parts a chunk of a planned pass may be split into (1 when it is not threaded). */
+export function partsPerChunk(pl: Plan): number {
+  return pl.threaded ? Math.ceil(pl.chunkRows / pl.partRows) : 1;
+}
+
 function plan(c: Call, p: Pass): Plan {
   const { op, rt } = c;
   const rows = p.rows ?? c.d.rows!, width = p.width ?? c.d.cols!, align = p.align ?? 1;
@@ -629,6 +636,7 @@ function callKernel(fn: (...a: number[]) => void, a: number[]): void {
     case 9: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!);
     case 12: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
     case 14: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!);
+    case 15: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!);
     case 16: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
     default: return fn(...a);
   }
@@ -690,7 +698,9 @@ function runChunks(c: Call, p: Pass, pl: Plan, fn: (...a: number[]) => void): vo
       args[i] = isArray[i] ? ptrOf(k.slot[i]!, ch.row0, buf) : kd === Arg.Rows ? ch.rows : kd === Arg.Fn ? (p.args[i] as (ch: Chunk, c: Call) => number)(ch, c) : base[i]!;
     }
   };
-  const partStride = p.blockStride ? Array.from({ length: n }, (_, i) => ((p.blockStride![i] ?? 0) * pl.partRows) / (p.align ?? 1)) : undefined;
+  const partStride = p.blockStride || p.partStride
+    ? Array.from({ length: n }, (_, i) => ((p.blockStride?.[i] ?? 0) * pl.partRows) / (p.align ?? 1) + (p.partStride?.[i] ?? 0))
+    : undefined;
   const pool = rt.pool;
 
   for (let row0 = 0, i = 0; row0 < pl.rows; row0 += pl.chunkRows, i++) {

@@ -27,9 +27,18 @@ export interface Kernels {
   bnStats(x: number, rows: number, C: number, inner: number, K: number, parts: number, first: number): void;
   bnFinish(
     total: number, K: number, count: number, C: number, eps: number, momentum: number, training: number,
-    runMean: number, runVar: number, w: number, b: number, params: number, saveMean: number, saveRstd: number,
+    runMean: number, runVar: number, w: number, b: number, params: number, saveMean: number, saveRstd: number, populationVar: number,
   ): void;
   bnApply(x: number, y: number, params: number, rows: number, C: number, inner: number): void;
+  groupNorm(
+    x: number, w: number, b: number, y: number, mean: number, rstd: number, stats: number, work: number,
+    row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number,
+  ): void;
+  groupNormBackward(
+    dy: number, x: number, w: number, mean: number, rstd: number, dx: number, parts: number, work: number,
+    row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number,
+  ): void;
+  groupNormWorkBytes(C: number): number;
   /** Test hook: traps (the thread pool's failure path). */
   debugTrap(): void;
 }
@@ -41,7 +50,7 @@ export interface Kernels {
  */
 export const KERNEL_NAMES = [
   "heapBase", "BLOCK", "moments", "copyRows", "layerNorm", "rmsNorm", "skipNorm", "normBackward", "foldBlocks",
-  "bnStats", "bnFinish", "bnApply", "debugTrap",
+  "bnStats", "bnFinish", "bnApply", "groupNorm", "groupNormBackward", "groupNormWorkBytes", "debugTrap",
 ] as const satisfies readonly (keyof Kernels)[];
 type Missing = Exclude<keyof Kernels, (typeof KERNEL_NAMES)[number]>;
 const complete: [Missing] extends [never] ? true : Missing = true;

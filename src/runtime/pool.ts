@@ -194,7 +194,7 @@ export class Pool {
   /**
    * Starts kernel `name` over `rows` rows split into parts of `partRows` rows: argument i of part p
    * is args[i] + r0 * rowStride[i] + p * partStride[i] (r0 = p * partRows), and args[rowsAt] is
-   * the part's row count. A pointer argument of 0 means "absent" and is never advanced. The
+   * the part's row count (strides are 0 for absent pointers and constants). The
    * workers begin at once; the caller may do other work, then must join().
    */
   start(name: string, args: readonly number[], rowStride: readonly number[], rowsAt: number, rows: number, partRows: number, partStride?: readonly number[]): void {
@@ -207,8 +207,8 @@ export class Pool {
     for (let i = 0; i < n; i++) {
       const a = args[i]!;
       f64[i] = a;
-      f64[16 + i] = a === 0 ? 0 : rowStride[i] ?? 0;
-      f64[32 + i] = a === 0 ? 0 : partStride?.[i] ?? 0;
+      f64[16 + i] = rowStride[i] ?? 0; // the caller gives 0 for absent pointers and constants
+      f64[32 + i] = partStride?.[i] ?? 0;
     }
     i32[FN] = id;
     i32[NARGS] = n;

@@ -7,17 +7,22 @@ export function launch(): Promise<Browser> {
   return chromium.launch(launchOptions);
 }
 
-/** Opens `url`, collecting uncaught page errors and console errors; returns the page and them. */
-export async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+/**
+ * Opens `url`, collecting uncaught page errors and console errors, and the arguments of every
+ * console.log (from the page and its workers) as JSON values; returns the page and them.
+ */
+export async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[]; logged: Promise<unknown[]>[] }> {
   const page = await browser.newPage();
   const errors: string[] = [];
+  const logged: Promise<unknown[]>[] = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
     // Chromium asks every new origin for /favicon.ico; the fixture pages have none.
     if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(`console: ${m.text()}`);
+    if (m.type() === "log") logged.push(Promise.all(m.args().map((a) => a.jsonValue())));
   });
   await page.goto(url);
-  return { page, errors };
+  return { page, errors, logged };
 }
 
 /** Waits for the page to publish `window.result` and returns it. */

@@ -1,0 +1,236 @@
+// instanceNorm and class InstanceNorm: torch.nn.functional.instance_norm and
+// torch.nn.InstanceNorm1d/2d/3d, ONNX InstanceNormalization. With input statistics it is
+// groupNorm with one group per channel (the same kernel, same bits); running statistics, when
+// given, are then updated in place as torch does (the mean over samples of the per-instance mean
+// and unbiased variance). With useInputStats false the running statistics normalise every sample
+// (BatchNorm's inference kernels).
+import { bnApplyJs, bnFinishJs } from "../fallback/batchNorm.js";
+import { groupNormJs, instanceNormRunningUpdate } from "../fallback/groupNorm.js";
+import { bool, invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
+import { defaultRuntime } from "../runtime/default.js";
+import type { Tensor } from "../runtime/memory.js";
+import type { Float32Like, Runtime } from "../runtime/runtime.js";
+import { describe } from "../runtime/typed.js";
+import { checkMomentum, shapeCopy } from "./batchNorm.js";
+import { checkChannels, groupDims } from "./groupNorm.js";
+import { groupNormWorkBytes } from "../fallback/groupNorm.js";
+import { assignParam, disposeAll, paramTensor } from "./params.js";
+import { checkEps, epsOr } from "./validate.js";
+
+export interface InstanceNormOptions {
+  /** 1 (default): [N, C, ...spatial]; -1: channels-last [N, ...spatial, C]. */
+  channelAxis?: number;
+  weight?: Float32Like | null;
+  bias?: Float32Like | null;
+  /** Running statistics (length C), both or neither: updated in place with input statistics, read without. */
+  runningMean?: Float32Like | null;
+  runningVar?: Float32Like | null;
+  /** Normalise with each instance's own statistics (default true); false: with the running ones. */
+  useInputStats?: boolean;
+  /** Weight of the new statistic in the running update, in [0, 1]. Default 0.1. */
+  momentum?: number;
+  eps?: number;
+  out?: Float32Like;
+  /** The statistics used per (sample, channel) (length N * C); with useInputStats false, the running ones repeated per sample. */
+  mean?: Float32Like | null;
+  invStdDev?: Float32Like | null;
+  runtime?: Runtime;
+}
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/**
+ * Work area. Input statistics: per-row f64 (mean, var) for the running update (16 N C bytes) |
+ * the channels-last lane areas (one per thread part). Running statistics: BatchNorm's params
+ * (5 C f32, after its unused shift area).
+ */
+const statsBytes = (c: Call) => align64(16 * c.d.NG!);
+const lanes = (c: Call) => (c.d.cl ? groupNormWorkBytes(c.d.C!) : 0);
+const BN_PARAMS = (C: number) => align64(4 * C);
+
+const inputStats = ["x", "weight", "bias", "out", "mean", "invStdDev", (ch: Chunk, c: Call) => c.work + 16 * ch.row0,
+  (_: Chunk, c: Call) => c.work + statsBytes(c), 0, ROWS, "C", "S", "C", "eps", "cl"] as const;
+
+const op = signature<Float32Like>({
+  op: "instanceNorm",
+  positional: ["x", "shape"],
+  arrays: [
+    { name: "x", io: "in", len: "n", per: "xPer", what: "x length" },
+    { name: "runningMean", io: "inout", len: "C", optional: true, what: "channels" },
+    { name: "runningVar", io: "inout", len: "C", optional: true, what: "channels" },
+    { name: "weight", io: "in", len: "C", optional: true, what: "channels" },
+    { name: "bias", io: "in", len: "C", optional: true, what: "channels" },
+    { name: "out", io: "out", len: "n", per: "xPer", alloc: true, inPlace: "x", what: "x length" },
+    { name: "mean", io: "out", len: "NG", per: "statPer", optional: true, what: "N * C" },
+    { name: "invStdDev", io: "out", len: "NG", per: "statPer", optional: true, what: "N * C" },
+  ],
+  scalars: {
+    shape: shapeCopy, channelAxis: (v) => (v === undefined ? 1 : v), useInputStats: bool("useInputStats", true),
+    momentum: (v) => (v === undefined ? 0.1 : checkMomentum(v)), eps: epsOr(1e-5),
+  },
+  dims(c) {
+    const shape = c.scalar("shape") as number[], last = c.scalar("channelAxis") !== 1 && shape.length > 2;
+    groupDims(c, shape[last ? shape.length - 1 : 1] || 1);
+    const d = c.d as Record<string, number>;
+    if (c.scalar("useInputStats")) Object.assign(d, { xPer: d.S, statPer: 1 });
+    else if (d.cl) Object.assign(d, { rows: d.N! * d.S!, xPer: d.C, statPer: 0, inner: 1 }); // BatchNorm's view: [N * S, C]
+    else Object.assign(d, { rows: d.N, xPer: d.C! * d.S!, statPer: 0, inner: d.S });
+  },
+  check(c) {
+    if (c.has("runningMean") !== c.has("runningVar")) {
+      throw new TypeError(`runningMean and runningVar: expected both or neither, got only ${c.has("runningMean") ? "runningMean" : "runningVar"}`);
+    }
+    if (!c.scalar("useInputStats")) {
+      for (const name of ["runningMean", "runningVar"]) {
+        if (!c.has(name)) throw new TypeError(`${name}: expected a Float32Array or Tensor (required when useInputStats is false), got ${describe(c.given(name))}`);
+        c.readOnly(name);
+      }
+    }
+  },
+  passes(c): Pass[] {
+    const d = c.d as Record<string, number>;
+    if (c.scalar("useInputStats")) {
+      return [{
+        kernel: "groupNorm", args: inputStats, width: d.S, align: d.C, blockStride: { 6: 16 * d.C! }, // whole samples, as groupNorm partStride: { 7: lanes(c) },
+        after: (ch) => { if (ch.row0 + ch.rows >= d.rows!) runningUpdate(c, new Float64Array(c.rt.arena.buffer, c.work, 2 * d.NG!)); },
+      }];
+    }
+    const params = (_: Chunk, c: Call) => c.work + BN_PARAMS(c.d.C!);
+    return [
+      { kernel: "bnFinish", rows: 1, width: d.C, threads: false, args: [NONE, NONE, 0, "C", "eps", 0, 0, "runningMean", "runningVar", "weight", "bias", params, NONE, NONE, 0] },
+      { kernel: "bnApply", args: ["x", "out", params, ROWS, "C", "inner"], width: d.xPer },
+    ];
+  },
+  work: (c) => (c.scalar("useInputStats") ? statsBytes(c) + lanes(c) * partsPerChunk(c.plans[0]!) : BN_PARAMS(c.d.C!) + align64(20 * c.d.C!)),
+  js(c) {
+    const d = c.d as Record<string, number>;
+    if (c.scalar("useInputStats")) {
+      const stats = new Float64Array(2 * d.NG!);
+      groupNormJs(c.view("x")!, c.view("weight"), c.view("bias"), c.view("out")!, c.view("mean"), c.view("invStdDev"), stats, 0, d.rows!, d.C!, d.S!, d.C!, c.num("eps"), !!d.cl);
+      runningUpdate(c, stats);
+      return;
+    }
+    const params = new Float32Array(5 * d.C!);
+    bnFinishJs(null, null, 0, d.C!, c.num("eps"), 0, false, c.view("runningMean"), c.view("runningVar"), c.view("weight"), c.view("bias"), params, null, null);
+    bnApplyJs(c.view("x")!, c.view("out")!, params, d.rows!, d.C!, d.inner!);
+  },
+  result(c) {
+    if (!c.scalar("useInputStats")) repeatRunning(c);
+    return c.value("out")!;
+  },
+});
+
+/** The running update from the per-row f64 statistics (one function for both backends). */
+function runningUpdate(c: Call, stats: Float64Array): void {
+  if (!c.has("runningMean") || c.d.rows === 0) return;
+  const d = c.d as Record<string, number>;
+  instanceNormRunningUpdate(stats, d.N!, d.C!, d.S!, c.num("momentum"), c.view("runningMean"), c.view("runningVar"));
+}
+
+/** mean / invStdDev outputs without input statistics: the running ones (as bnFinish computes them), per sample. */
+function repeatRunning(c: Call): void {
+  const mean = c.view("mean"), rstd = c.view("invStdDev");
+  if (!mean && !rstd) return;
+  const { N, C } = c.d as Record<string, number>, rm = c.view("runningMean")!, rv = c.view("runningVar")!, eps = c.num("eps");
+  for (let ch = 0; ch < C!; ch++) {
+    const m = Math.fround(rm[ch]!), r = Math.fround(1 / Math.sqrt(rv[ch]! + eps));
+    for (let n = 0; n < N!; n++) {
+      if (mean) mean[n * C! + ch] = m;
+      if (rstd) rstd[n * C! + ch] = r;
+    }
+  }
+}
+
+/**
+ * Instance normalisation of x (shape [N, C, ...spatial], or channels-last): per (sample, channel)
+ * over the spatial positions, y = (x - mean) / sqrt(var + eps) * weight[c] + bias[c].
+ */
+export function instanceNorm<O extends Float32Like>(x: Float32Like, shape: readonly number[], options: InstanceNormOptions & { out: O }): O;
+export function instanceNorm(x: Tensor, shape: readonly number[], options?: InstanceNormOptions): Tensor;
+export function instanceNorm(x: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array;
+export function instanceNorm(x: Float32Like, shape: readonly number[], options?: InstanceNormOptions): Float32Like;
+export function instanceNorm(x: Float32Like, shape: readonly number[], options?: InstanceNormOptions): Float32Like {
+  return invoke(op, [x, shape], options);
+}
+
+export interface InstanceNormModuleOptions {
+  eps?: number;
+  momentum?: number;
+  /** Learnable per-channel weight and bias. Default false (as torch). */
+  affine?: boolean;
+  /** Keep running statistics (used in eval mode). Default false (as torch). */
+  trackRunningStats?: boolean;
+  channelAxis?: number;
+  runtime?: Runtime;
+}
+
+/**
+ * Like torch.nn.InstanceNorm1d/2d/3d: starts in training mode; input statistics unless in eval
+ * mode with trackRunningStats; running statistics updated in training mode when tracked.
+ */
+export class InstanceNorm {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly channelAxis: number;
+  readonly runtime: Runtime;
+  training = true;
+  private readonly w: Tensor | null;
+  private readonly b: Tensor | null;
+  private readonly rm: Tensor | null;
+  private readonly rv: Tensor | null;
+
+  constructor(numFeatures: number, options: InstanceNormModuleOptions = {}) {
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new RangeError(`numFeatures: expected a positive integer, got ${describe(numFeatures)}`);
+    const { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false, channelAxis = 1 } = options;
+    this.numFeatures = numFeatures;
+    this.eps = checkEps(eps);
+    this.momentum = checkMomentum(momentum);
+    this.affine = affine;
+    this.trackRunningStats = trackRunningStats;
+    this.channelAxis = channelAxis;
+    this.runtime = options.runtime ?? defaultRuntime();
+    this.w = affine ? paramTensor(this.runtime, numFeatures, 1) : null;
+    this.b = affine ? paramTensor(this.runtime, numFeatures, 0) : null;
+    this.rm = trackRunningStats ? paramTensor(this.runtime, numFeatures, 0) : null;
+    this.rv = trackRunningStats ? paramTensor(this.runtime, numFeatures, 1) : null;
+  }
+
+  get weight(): Float32Array | null { return this.w ? this.w.data : null; }
+  set weight(v: ArrayLike<number>) { assignParam("InstanceNorm", "weight", this.w, v, this.numFeatures, "numFeatures"); }
+  get bias(): Float32Array | null { return this.b ? this.b.data : null; }
+  set bias(v: ArrayLike<number>) { assignParam("InstanceNorm", "bias", this.b, v, this.numFeatures, "numFeatures"); }
+  get runningMean(): Float32Array | null { return this.rm ? this.rm.data : null; }
+  set runningMean(v: ArrayLike<number>) { assignParam("InstanceNorm", "runningMean", this.rm, v, this.numFeatures, "numFeatures"); }
+  get runningVar(): Float32Array | null { return this.rv ? this.rv.data : null; }
+  set runningVar(v: ArrayLike<number>) { assignParam("InstanceNorm", "runningVar", this.rv, v, this.numFeatures, "numFeatures"); }
+
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  forward<O extends Float32Like>(x: Float32Like, shape: readonly number[], out: O): O;
+  forward(x: Tensor, shape: readonly number[]): Tensor;
+  forward(x: Float32Array, shape: readonly number[]): Float32Array;
+  forward(x: Float32Like, shape: readonly number[], out?: Float32Like): Float32Like {
+    if (this.w?.freed || this.rm?.freed) throw new TypeError("InstanceNorm: expected a live module, got one that was disposed");
+    checkChannels(shape, this.channelAxis, this.numFeatures, "numFeatures");
+    const useInputStats = this.training || !this.trackRunningStats;
+    const options: InstanceNormOptions = {
+      channelAxis: this.channelAxis, weight: this.w, bias: this.b, eps: this.eps, momentum: this.momentum, useInputStats, runtime: this.runtime,
+      runningMean: useInputStats && !this.training ? null : this.rm, runningVar: useInputStats && !this.training ? null : this.rv,
+    };
+    if (out !== undefined) options.out = out;
+    return instanceNorm(x, shape, options);
+  }
+
+  dispose(): void {
+    disposeAll(this.w, this.b, this.rm, this.rv);
+  }
+}
