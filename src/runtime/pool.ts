@@ -77,8 +77,10 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
           Atomics.store(text, 0, m.length);
         }
       }
-      Atomics.store(started, msg.maxWorkers + me, seen);
+      // The count first, then the generation the caller waits for: once the caller sees this
+      // generation finished, this worker touches nothing of the job (nor of the next one's count).
       if (Atomics.sub(i32, 1, 1) === 1) Atomics.notify(i32, 1);
+      Atomics.store(started, msg.maxWorkers + me, seen);
     }
   };
   if (port) port.once("message", start);
@@ -243,7 +245,11 @@ export class Pool {
       Atomics.compareExchange(i32, FAIL, 0, 1);
     }
     let last = -1, since = now();
-    for (let p = Atomics.load(i32, PENDING); p !== 0; p = Atomics.load(i32, PENDING)) {
+    // Done when every worker has recorded this generation as finished. The PENDING count only
+    // wakes this thread early: a stress run once saw it at -1 with both workers finished, so it
+    // is not what decides (the stall diagnosis still reports it).
+    const gen = Atomics.load(i32, GEN);
+    for (let p = this.unfinished(gen); p !== 0; p = this.unfinished(gen)) {
       const progress = Atomics.load(i32, DONE) * 256 + p;
       if (progress !== last) {
         last = progress;
@@ -253,7 +259,10 @@ export class Pool {
         this.retire(why);
         throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`);
       }
-      if (this.canBlock) Atomics.wait(i32, PENDING, p, 50);
+      if (this.canBlock) {
+        const q = Atomics.load(i32, PENDING);
+        if (q > 0) Atomics.wait(i32, PENDING, q, 50);
+      }
     }
     this.running = "";
     const fail = Atomics.load(i32, FAIL);
@@ -263,6 +272,13 @@ export class Pool {
     const why = `kernel "${name}" failed on ${who}: ${cause}`;
     this.retire(why);
     throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`, own ? { cause: own } : undefined);
+  }
+
+  /** Workers that have not finished generation `gen`. */
+  private unfinished(gen: number): number {
+    let n = 0;
+    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.status, MAX_WORKERS + w) !== gen) n++;
+    return n;
   }
 
   /** What each worker is doing, for a stalled job. */
