@@ -66,8 +66,8 @@ describe("groupNorm kernel == JS twin, bit for bit", () => {
     }
   });
 
-  it("large shapes: [1, 320, 64x64] G=32 and [2, 64, 56x56] G=64 (instance), both layouts", () => {
-    for (const sh of [{ N: 1, C: 320, S: 4096, G: 32 }, { N: 2, C: 64, S: 3136, G: 64 }]) {
+  it("large shapes ([1, 320, 64x64] G=32, [2, 64, 56x56] instance) and channel strides that change the tile's block rows (C = 512, 1024; S a block multiple + 3), both layouts", () => {
+    for (const sh of [{ N: 1, C: 320, S: 4096, G: 32 }, { N: 2, C: 64, S: 3136, G: 64 }, { N: 1, C: 512, S: 100, G: 32 }, { N: 2, C: 320, S: 131, G: 32 }, { N: 1, C: 1024, S: 35, G: 1024 }]) {
       const x = fillRows(sh.N * sh.G, (sh.C / sh.G) * sh.S, ["normal", "offset40000", "near1e18", "tiny"], sh.C);
       const o = { w: normal(sh.C, 1, 0.5, 1), b: normal(sh.C, 2) };
       const nchw = wasmForward(x, sh, o);
@@ -214,6 +214,19 @@ describe("groupNormBackward kernel", () => {
       n++;
     }
     expect(n).toBeGreaterThan(150);
+  });
+
+  it("== twin and == NCHW at channel strides that change the tile's block rows (C = 512, 1024)", () => {
+    for (const sh of [{ N: 1, C: 512, S: 37, G: 32 }, { N: 1, C: 1024, S: 35, G: 1024 }, { N: 2, C: 320, S: 131, G: 32 }]) {
+      const { N, C, S, G } = sh;
+      const x = fillRows(N * G, (C / G) * S, finiteKinds, C), dy = normal(x.length, S), w = normal(C, 1, 0.5, 1);
+      const nchw = wasmBackward(dy, x, sh, { w });
+      const cl = wasmBackward(transpose(dy, N, C, S), transpose(x, N, C, S), sh, { w, cl: true });
+      const js = jsBackward(transpose(dy, N, C, S), transpose(x, N, C, S), sh, { w, cl: true });
+      expect(firstBitDifference(cl.dx, js.dx), `dx twin ${C}`).toBe(-1);
+      expect(firstBitDifference(transpose(cl.dx, N, C, S, true), nchw.dx), `dx layouts ${C}`).toBe(-1);
+      expect(diff64(cl.parts, nchw.parts), `parts layouts ${C}`).toBe(-1);
+    }
   });
 
   it("without dx (dweight/dbias only) the partials are unchanged and dx is not written", () => {
