@@ -10,10 +10,11 @@ import { build, type Rolldown } from "vite";
 
 /**
  * Gzipped bytes of the bundled, minified ESM entry (all exports, kernels included). Raised from
- * 21 kB to 24 kB for the signature layer (option snapshots, intrinsic array checks, unknown-key
- * suggestions), the pool's failure diagnosis and room for the GroupNorm/InstanceNorm kernels.
+ * 21 kB to 31 kB: the signature layer (option snapshots, intrinsic array checks, unknown-key
+ * suggestions) and the pool's failure diagnosis took ~1.5 kB, GroupNorm/InstanceNorm ~7 kB
+ * (their kernels doubled the module: 7.9 -> 15.7 kB, 3.5 -> 6.5 kB gzipped).
  */
-export const BUDGET = 24_000;
+export const BUDGET = 31_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }

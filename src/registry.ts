@@ -365,7 +365,7 @@ const groupNormBackwardEntry: OpEntry = {
     groupNorm(a.x!, [N, 6, cols], 3, { eps: p.eps, out: new Float32Array(a.x!.length), mean: a.mean!, invStdDev: a.invStdDev });
   },
   call(rt, cols, a, p, o, wrap = same) {
-    const N = lengthOf(a.dy!) / (6 * cols);
+    const N = lengthOf(a.x!) / (6 * cols);
     return groupNormBackward(a.dy!, a.x!, [N, 6, cols], 3, wrap({
       weight: a.weight ?? null, mean: a.mean ?? null, invStdDev: a.invStdDev ?? null, eps: p.eps,
       dx: "dx" in o ? o.dx : undefined, dweight: o.dweight ?? null, dbias: o.dbias ?? null, runtime: rt,

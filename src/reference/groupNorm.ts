@@ -56,6 +56,7 @@ export function instanceNormReference(
   if (useInputStats) {
     const mean = new Float64Array(N * C), rstd = new Float64Array(N * C);
     groupNormReference(x, w, b, y, mean, rstd, N, C, S, C, eps, channelsLast);
+    if (N === 0) return; // no instance observed: the running statistics stay as they are
     for (let c = 0; c < C; c++) {
       let sm = 0, sv = 0;
       for (let n = 0; n < N; n++) {
