@@ -3,9 +3,10 @@
 //
 // Algorithm (per row), reproduced bit for bit by src/fallback/skipNorm.ts:
 //   1. One pass over x, skip and residual bias: s[j] = (x[j] + skip[j]) + rb[j] in f32 (each add
-//      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch).
-//      RMSNorm: the f64 lane sum of s^2 accumulates in the same pass (exactly rowSumSq);
-//      LayerNorm: rowMoments then reads s back (its two passes in f32 lanes; the row is in L1).
+//      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch),
+//      while the f64 statistics of s accumulate in the lane order of lanes.ts:
+//        LayerNorm: shifted by K = f64(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
+//        RMSNorm:   K = 0, the squares lane sum is sum(s^2) (exactly rowSumSq).
 //      So the result is bitwise the unfused layerNorm / rmsNorm of the sum.
 //   2. rstd = 1 / sqrt(var + eps) (or ms + eps) in f64; mean split into f32 mhi + mlo as in
 //      layerNorm (RMSNorm: no mean); the element pass of normalize.ts reads s back (the row is in
@@ -15,10 +16,12 @@
 // skipPhase is the skip row of this call's first row.
 // Optional per-row outputs: mean (mhi; LayerNorm only), rstd (f32), and `stats` (test hook: f64
 // (mean, var) or (0, ms) pairs, bitwise those of lanes.ts moments). Absent pointers are 0.
-import { combine8, lo2, hi2, momentMean, momentVar, rowMomentsShared } from "./lanes";
+import { combine8, lo2, hi2 } from "./lanes";
 import { normRow } from "./normalize";
 
+let accS: f64 = 0;
 let accQ: f64 = 0;
+let accK: f64 = 0;
 
 export function skipNorm(
   x: usize, skip: usize, skipRows: i32, skipPhase: i32, rb: usize, w: usize, b: usize,
@@ -40,18 +43,19 @@ export function skipNorm(
     if (r < rows) {
       const off = <usize>r * rowBytes;
       const xr = x + off, sk = skip + <usize>sr * rowBytes, dst = (sum ? sum : y) + off;
-      // The residual bias is a per-vector branch (its own copies would cost ~800 bytes for no
-      // measured gain).
+      // RMSNorm's own copy skips the shift and the unused sum (~20% faster); the residual bias
+      // is a per-vector branch (its own copies would cost ~800 bytes for no measured gain).
+      if (rms) addRow(xr, sk, rb, dst, cols, true);
+      else addRow(xr, sk, rb, dst, cols, false);
+      if (++sr == skipRows) sr = 0;
       if (rms) {
-        addRow(xr, sk, rb, dst, cols, true);
         v = accQ * invD;
       } else {
-        addRow(xr, sk, rb, dst, cols, false);
-        rowMomentsShared(dst, cols, invD);
-        m = momentMean;
-        v = momentVar;
+        const s = accS * invD;
+        v = accQ * invD - s * s;
+        if (v < 0) v = 0;
+        m = accK + s;
       }
-      if (++sr == skipRows) sr = 0;
     }
     if (r == 0) continue;
     const q = r - 1, off = <usize>q * rowBytes;
@@ -67,11 +71,17 @@ export function skipNorm(
   }
 }
 
-// s = (x + sk) [+ rb] stored to dst; with sq, accQ = lane-order sum of s^2.
+// s = (x + sk) [+ rb] stored to dst; accS/accQ = lane-order sums of s - K and (s - K)^2, K = s[0]
+// (0 for RMSNorm).
 // @ts-ignore: decorator
-@inline function addRow(xr: usize, sk: usize, rb: usize, dst: usize, d: i32, sq: bool): void {
+@inline function addRow(xr: usize, sk: usize, rb: usize, dst: usize, d: i32, rms: bool): void {
   const hasRB = rb != 0;
-  let q0 = f64x2.splat(0), q1 = q0, q2 = q0, q3 = q0;
+  let s0f = load<f32>(xr) + load<f32>(sk);
+  if (hasRB) s0f += load<f32>(rb);
+  const K: f64 = rms ? 0 : <f64>s0f;
+  const kv = f64x2.splat(K);
+  let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
+  let q0 = s0, q1 = s0, q2 = s0, q3 = s0;
   const d8 = d & ~7;
   let i = 0;
   for (; i < d8; i += 8) {
@@ -84,21 +94,29 @@ export function skipNorm(
     }
     v128.store(dst + o, a);
     v128.store(dst + o, c, 16);
-    if (sq) {
-      const t0 = lo2(a), t1 = hi2(a), t2 = lo2(c), t3 = hi2(c);
-      q0 = f64x2.add(q0, f64x2.mul(t0, t0));
-      q1 = f64x2.add(q1, f64x2.mul(t1, t1));
-      q2 = f64x2.add(q2, f64x2.mul(t2, t2));
-      q3 = f64x2.add(q3, f64x2.mul(t3, t3));
+    let t0 = lo2(a), t1 = hi2(a), t2 = lo2(c), t3 = hi2(c);
+    if (!rms) {
+      // RMSNorm skips the shift (K = 0: t - 0 = t) and the unused sum of t.
+      t0 = f64x2.sub(t0, kv); t1 = f64x2.sub(t1, kv); t2 = f64x2.sub(t2, kv); t3 = f64x2.sub(t3, kv);
+      s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
     }
+    q0 = f64x2.add(q0, f64x2.mul(t0, t0));
+    q1 = f64x2.add(q1, f64x2.mul(t1, t1));
+    q2 = f64x2.add(q2, f64x2.mul(t2, t2));
+    q3 = f64x2.add(q3, f64x2.mul(t3, t3));
   }
+  let s = combine8(s0, s1, s2, s3);
   let q = combine8(q0, q1, q2, q3);
   for (; i < d; i++) {
     const o = <usize>i << 2;
     let e = load<f32>(xr + o) + load<f32>(sk + o);
     if (hasRB) e += load<f32>(rb + o);
     store<f32>(dst + o, e);
-    q += <f64>e * <f64>e;
+    const t = <f64>e - K;
+    s += t;
+    q += t * t;
   }
+  accS = s;
   accQ = q;
+  accK = K;
 }

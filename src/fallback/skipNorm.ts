@@ -1,7 +1,6 @@
-// JS twin of assembly/skipNorm.ts: s = (x + skip) [+ rb] rounded per add, stored to sum (or y);
-// statistics of s (RMSNorm: the f64 lane-order sum of s^2; LayerNorm: rowMoments of lanes.ts),
-// then the element pass of fallback/normalize.ts from s to y.
-import { moments, rowMoments } from "./lanes.js";
+// JS twin of assembly/skipNorm.ts: s = (x + skip) [+ rb] rounded per add, stored to sum (or y),
+// f64 statistics of s in the lane order (shift K = s[0] for LayerNorm, 0 for RMSNorm), then the
+// element pass of fallback/normalize.ts from s to y.
 import { normalizeRowJs } from "./normalize.js";
 
 const fr = Math.fround;
@@ -16,6 +15,8 @@ export function skipNormJs(
   const d8 = cols & ~7;
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const so = ((skipPhase + r) % skipRows) * cols;
+    const K = rms ? 0 : rb ? fr(fr(x[o]! + skip[so]!) + rb[0]!) : fr(x[o]! + skip[so]!);
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
     let j = 0;
     for (; j < d8; j += 8) {
@@ -28,24 +29,28 @@ export function skipNormJs(
       }
       dst[i] = e0; dst[i + 1] = e1; dst[i + 2] = e2; dst[i + 3] = e3;
       dst[i + 4] = e4; dst[i + 5] = e5; dst[i + 6] = e6; dst[i + 7] = e7;
-      if (rms) {
-        q0 += e0 * e0; q1 += e1 * e1; q2 += e2 * e2; q3 += e3 * e3;
-        q4 += e4 * e4; q5 += e5 * e5; q6 += e6 * e6; q7 += e7 * e7;
-      }
+      const t0 = e0 - K, t1 = e1 - K, t2 = e2 - K, t3 = e3 - K, t4 = e4 - K, t5 = e5 - K, t6 = e6 - K, t7 = e7 - K;
+      s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5; s6 += t6; s7 += t7;
+      q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
+      q4 += t4 * t4; q5 += t5 * t5; q6 += t6 * t6; q7 += t7 * t7;
     }
+    let s = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
     let q = ((q0 + q4) + (q2 + q6)) + ((q1 + q5) + (q3 + q7));
     for (; j < cols; j++) {
       const e = rb ? fr(fr(x[o + j]! + skip[so + j]!) + rb[j]!) : fr(x[o + j]! + skip[so + j]!);
       dst[o + j] = e;
-      q += e * e;
+      const t = e - K;
+      s += t;
+      q += t * t;
     }
     let m = 0, v: number;
     if (rms) {
       v = q * invD;
     } else {
-      rowMoments(dst, o, cols, invD);
-      m = moments.mean;
-      v = moments.variance;
+      const sm = s * invD;
+      v = q * invD - sm * sm;
+      if (v < 0) v = 0;
+      m = K + sm;
     }
     const rr = fr(1 / Math.sqrt(v + eps));
     const mhi = fr(m), mlo = fr(m - mhi);
