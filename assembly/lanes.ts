@@ -78,10 +78,18 @@ export function rowSums(xr: usize, d: i32, K: f64): void {
   sumQ = q;
 }
 
+// The shift K of a row whose first element is e: e itself, or 0 when e is +-Inf or NaN, so that the
+// mean is the arithmetic one (+-Inf, or NaN with both infinities or a NaN) wherever an infinity
+// sits (with K = Inf, x[0] - K would be NaN). Variance, rstd and output are then NaN (PyTorch).
+// @ts-ignore: decorator
+@inline export function shiftOf(e: f32): f64 {
+  return e - e == 0 ? <f64>e : 0;
+}
+
 // Mean and biased variance of the f32 row at xr (d > 0 elements, invD = 1/d), in the order above.
 // @ts-ignore: decorator
 @inline export function rowMoments(xr: usize, d: i32, invD: f64, inline: bool = false): void {
-  const K = <f64>load<f32>(xr);
+  const K = shiftOf(load<f32>(xr));
   if (inline) rowSumsInline(xr, d, K);
   else rowSums(xr, d, K);
   const m = sumS * invD;

@@ -5,7 +5,7 @@
 //   1. One pass over x, skip and residual bias: s[j] = (x[j] + skip[j]) + rb[j] in f32 (each add
 //      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch),
 //      while the f64 statistics of s accumulate in the lane order of lanes.ts:
-//        LayerNorm: shifted by K = f64(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
+//        LayerNorm: shifted by K = shiftOf(s[0]) (lanes.ts): lanes sum s - K and (s - K)^2 (exactly rowMoments);
 //        RMSNorm:   K = 0, the squares lane sum is sum(s^2) (exactly rowSumSq).
 //      So the result is bitwise the unfused layerNorm / rmsNorm of the sum.
 //   2. rstd = 1 / sqrt(var + eps) (or ms + eps) in f64; mean split into f32 mhi + mlo as in
@@ -16,7 +16,7 @@
 // skipPhase is the skip row of this call's first row.
 // Optional per-row outputs: mean (mhi; LayerNorm only), rstd (f32), and `stats` (test hook: f64
 // (mean, var) or (0, ms) pairs, bitwise those of lanes.ts moments). Absent pointers are 0.
-import { combine8, lo2, hi2 } from "./lanes";
+import { combine8, lo2, hi2, shiftOf } from "./lanes";
 import { normRow } from "./normalize";
 
 let accS: f64 = 0;
@@ -78,7 +78,7 @@ export function skipNorm(
   const hasRB = rb != 0;
   let s0f = load<f32>(xr) + load<f32>(sk);
   if (hasRB) s0f += load<f32>(rb);
-  const K: f64 = rms ? 0 : <f64>s0f;
+  const K: f64 = rms ? 0 : shiftOf(s0f);
   const kv = f64x2.splat(K);
   let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
   let q0 = s0, q1 = s0, q2 = s0, q3 = s0;

@@ -11,9 +11,12 @@ export const moments = { mean: 0, variance: 0 };
 /** Results of the last rowSums call. */
 export const sums = { s: 0, q: 0 };
 
+/** Twin of assembly/lanes.ts shiftOf: the row's first element, or 0 if it is not finite (position-independent mean). */
+export const shiftOf = (e: number): number => (e - e === 0 ? e : 0);
+
 /** Mean and biased variance of x[o .. o+d) (d > 0, invD = 1/d), bitwise equal to the wasm kernel's. */
 export function rowMoments(x: Float32Array, o: number, d: number, invD: number): void {
-  const K = x[o]!;
+  const K = shiftOf(x[o]!);
   rowSums(x, o, d, K);
   const m = sums.s * invD;
   let v = sums.q * invD - m * m;

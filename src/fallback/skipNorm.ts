@@ -1,6 +1,7 @@
 // JS twin of assembly/skipNorm.ts: s = (x + skip) [+ rb] rounded per add, stored to sum (or y),
-// f64 statistics of s in the lane order (shift K = s[0] for LayerNorm, 0 for RMSNorm), then the
+// f64 statistics of s in the lane order (shift K = shiftOf(s[0]) for LayerNorm, 0 for RMSNorm), then the
 // element pass of fallback/normalize.ts from s to y.
+import { shiftOf } from "./lanes.js";
 import { normalizeRowJs } from "./normalize.js";
 
 const fr = Math.fround;
@@ -15,7 +16,7 @@ export function skipNormJs(
   const d8 = cols & ~7;
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const so = ((skipPhase + r) % skipRows) * cols;
-    const K = rms ? 0 : rb ? fr(fr(x[o]! + skip[so]!) + rb[0]!) : fr(x[o]! + skip[so]!);
+    const K = rms ? 0 : shiftOf(rb ? fr(fr(x[o]! + skip[so]!) + rb[0]!) : fr(x[o]! + skip[so]!));
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
     let j = 0;
