@@ -4,9 +4,9 @@
 // Algorithm (per row), reproduced bit for bit by src/fallback/skipNorm.ts:
 //   1. One pass over x, skip and residual bias: s[j] = (x[j] + skip[j]) + rb[j] in f32 (each add
 //      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch),
-//      while the f64 statistics of s accumulate in the lane order of lanes.ts:
-//        LayerNorm: shifted by K = shiftOf(s[0]) (lanes.ts): lanes sum s - K and (s - K)^2 (exactly rowMoments);
-//        RMSNorm:   K = 0, the squares lane sum is sum(s^2) (exactly rowSumSq).
+//      LayerNorm: the f64 statistics of s accumulate in the same pass, in the lane order of lanes.ts,
+//        shifted by K = shiftOf(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
+//      RMSNorm: rowSumSq then reads s back (its f32 lanes; the row is in L1).
 //      So the result is bitwise the unfused layerNorm / rmsNorm of the sum.
 //   2. rstd = 1 / sqrt(var + eps) (or ms + eps) in f64; mean split into f32 mhi + mlo as in
 //      layerNorm (RMSNorm: no mean); the element pass of normalize.ts reads s back (the row is in
@@ -16,7 +16,7 @@
 // skipPhase is the skip row of this call's first row.
 // Optional per-row outputs: mean (mhi; LayerNorm only), rstd (f32), and `stats` (test hook: f64
 // (mean, var) or (0, ms) pairs, bitwise those of lanes.ts moments). Absent pointers are 0.
-import { combine8, lo2, hi2, shiftOf } from "./lanes";
+import { combine8, lo2, hi2, momentVar, rowSumSq, shiftOf } from "./lanes";
 import { normRow } from "./normalize";
 
 let accS: f64 = 0;
@@ -49,7 +49,8 @@ export function skipNorm(
       else addRow(xr, sk, rb, dst, cols, false);
       if (++sr == skipRows) sr = 0;
       if (rms) {
-        v = accQ * invD;
+        rowSumSq(dst, cols, invD);
+        v = momentVar;
       } else {
         const s = accS * invD;
         v = accQ * invD - s * s;
@@ -71,8 +72,8 @@ export function skipNorm(
   }
 }
 
-// s = (x + sk) [+ rb] stored to dst; accS/accQ = lane-order sums of s - K and (s - K)^2, K = s[0]
-// (0 for RMSNorm).
+// s = (x + sk) [+ rb] stored to dst; LayerNorm (!rms): accS/accQ = lane-order sums of s - K and
+// (s - K)^2, K = shiftOf(s[0]).
 // @ts-ignore: decorator
 @inline function addRow(xr: usize, sk: usize, rb: usize, dst: usize, d: i32, rms: bool): void {
   const hasRB = rb != 0;
@@ -94,12 +95,9 @@ export function skipNorm(
     }
     v128.store(dst + o, a);
     v128.store(dst + o, c, 16);
-    let t0 = lo2(a), t1 = hi2(a), t2 = lo2(c), t3 = hi2(c);
-    if (!rms) {
-      // RMSNorm skips the shift (K = 0: t - 0 = t) and the unused sum of t.
-      t0 = f64x2.sub(t0, kv); t1 = f64x2.sub(t1, kv); t2 = f64x2.sub(t2, kv); t3 = f64x2.sub(t3, kv);
-      s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
-    }
+    if (rms) continue; // RMSNorm's statistics: rowSumSq reads the stored sum back
+    const t0 = f64x2.sub(lo2(a), kv), t1 = f64x2.sub(hi2(a), kv), t2 = f64x2.sub(lo2(c), kv), t3 = f64x2.sub(hi2(c), kv);
+    s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
     q0 = f64x2.add(q0, f64x2.mul(t0, t0));
     q1 = f64x2.add(q1, f64x2.mul(t1, t1));
     q2 = f64x2.add(q2, f64x2.mul(t2, t2));
