@@ -136,10 +136,10 @@ export function rowSumSq(xr: usize, d: i32, invD: f64): void {
 }
 
 /** Below this mean square f32 squares may be subnormal: the row takes the f64 path. */
-const TINY: f64 = 7.888609052210118e-31; // 2^-100
+export const TINY: f64 = 7.888609052210118e-31; // 2^-100
 
 // The f64 path of rowSumSq: q = sum(x^2) in the lane order.
-function rowSumSq64(xr: usize, d: i32, invD: f64): void {
+export function rowSumSq64(xr: usize, d: i32, invD: f64): void {
   let q0 = f64x2.splat(0), q1 = q0, q2 = q0, q3 = q0;
   const d8 = d & ~7;
   let i = 0;

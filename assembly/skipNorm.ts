@@ -6,7 +6,8 @@
 //      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch),
 //      LayerNorm: the f64 statistics of s accumulate in the same pass, in the lane order of lanes.ts,
 //        shifted by K = shiftOf(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
-//      RMSNorm: rowSumSq then reads s back (its f32 lanes; the row is in L1).
+//      RMSNorm: the same pass sums f32(s * s) in the f32 block order of rowSumSq (lanes.ts), with
+//        its f64 path (reading s back) for the rows it sends there: exactly rowSumSq of the sum.
 //      So the result is bitwise the unfused layerNorm / rmsNorm of the sum.
 //   2. rstd = 1 / sqrt(var + eps) (or ms + eps) in f64; mean split into f32 mhi + mlo as in
 //      layerNorm (RMSNorm: no mean); the element pass of normalize.ts reads s back (the row is in
@@ -16,7 +17,7 @@
 // skipPhase is the skip row of this call's first row.
 // Optional per-row outputs: mean (mhi; LayerNorm only), rstd (f32), and `stats` (test hook: f64
 // (mean, var) or (0, ms) pairs, bitwise those of lanes.ts moments). Absent pointers are 0.
-import { combine8, lo2, hi2, momentVar, rowSumSq, shiftOf } from "./lanes";
+import { combine8, lo2, hi2, momentVar, rowSumSq64, shiftOf, TINY } from "./lanes";
 import { normRow } from "./normalize";
 
 let accS: f64 = 0;
@@ -45,12 +46,15 @@ export function skipNorm(
       const xr = x + off, sk = skip + <usize>sr * rowBytes, dst = (sum ? sum : y) + off;
       // RMSNorm's own copy skips the shift and the unused sum (~20% faster); the residual bias
       // is a per-vector branch (its own copies would cost ~800 bytes for no measured gain).
-      if (rms) addRow(xr, sk, rb, dst, cols, true);
+      if (rms) addRowSq(xr, sk, rb, dst, cols);
       else addRow(xr, sk, rb, dst, cols, false);
       if (++sr == skipRows) sr = 0;
       if (rms) {
-        rowSumSq(dst, cols, invD);
-        v = momentVar;
+        v = accQ * invD;
+        if (!(v >= TINY && v < Infinity)) {
+          rowSumSq64(dst, cols, invD);
+          v = momentVar;
+        }
       } else {
         const s = accS * invD;
         v = accQ * invD - s * s;
@@ -70,6 +74,47 @@ export function skipNorm(
     }
     normRow((sum ? sum : y) + off, y + off, w, b, cols, mhi, mlo, rr, !rms);
   }
+}
+
+// s = (x + sk) [+ rb] stored to dst; accQ = Q of rowSumSq (lanes.ts) over s, in its f32 block order.
+// @ts-ignore: decorator
+@inline function addRowSq(xr: usize, sk: usize, rb: usize, dst: usize, d: i32): void {
+  const hasRB = rb != 0;
+  const d16 = d & ~15;
+  let Q0 = f64x2.splat(0), Q1 = Q0, Q2 = Q0, Q3 = Q0;
+  let qa = Q0, qb = Q0, qe = Q0, qf = Q0;
+  let i = 0;
+  while (i < d16) {
+    const end = min(i + 128, d16);
+    for (let first = true; i < end; i += 16, first = false) {
+      const o = <usize>i << 2;
+      let a = f32x4.add(v128.load(xr + o), v128.load(sk + o)), b = f32x4.add(v128.load(xr + o, 16), v128.load(sk + o, 16));
+      let e = f32x4.add(v128.load(xr + o, 32), v128.load(sk + o, 32)), f = f32x4.add(v128.load(xr + o, 48), v128.load(sk + o, 48));
+      if (hasRB) {
+        a = f32x4.add(a, v128.load(rb + o)); b = f32x4.add(b, v128.load(rb + o, 16));
+        e = f32x4.add(e, v128.load(rb + o, 32)); f = f32x4.add(f, v128.load(rb + o, 48));
+      }
+      v128.store(dst + o, a); v128.store(dst + o, b, 16); v128.store(dst + o, e, 32); v128.store(dst + o, f, 48);
+      a = f32x4.mul(a, a); b = f32x4.mul(b, b); e = f32x4.mul(e, e); f = f32x4.mul(f, f);
+      if (first) {
+        qa = a; qb = b; qe = e; qf = f;
+      } else {
+        qa = f32x4.add(qa, a); qb = f32x4.add(qb, b); qe = f32x4.add(qe, e); qf = f32x4.add(qf, f);
+      }
+    }
+    const ae = f32x4.add(qa, qe), bf = f32x4.add(qb, qf);
+    Q0 = f64x2.add(Q0, lo2(ae)); Q1 = f64x2.add(Q1, hi2(ae));
+    Q2 = f64x2.add(Q2, lo2(bf)); Q3 = f64x2.add(Q3, hi2(bf));
+  }
+  let q = combine8(Q0, Q1, Q2, Q3);
+  for (; i < d; i++) {
+    const o = <usize>i << 2;
+    let e = load<f32>(xr + o) + load<f32>(sk + o);
+    if (hasRB) e += load<f32>(rb + o);
+    store<f32>(dst + o, e);
+    q += <f64>e * <f64>e;
+  }
+  accQ = q;
 }
 
 // s = (x + sk) [+ rb] stored to dst; LayerNorm (!rms): accS/accQ = lane-order sums of s - K and
@@ -95,7 +140,6 @@ export function skipNorm(
     }
     v128.store(dst + o, a);
     v128.store(dst + o, c, 16);
-    if (rms) continue; // RMSNorm's statistics: rowSumSq reads the stored sum back
     const t0 = f64x2.sub(lo2(a), kv), t1 = f64x2.sub(hi2(a), kv), t2 = f64x2.sub(lo2(c), kv), t3 = f64x2.sub(hi2(c), kv);
     s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
     q0 = f64x2.add(q0, f64x2.mul(t0, t0));
