@@ -13,8 +13,6 @@
 // The shift bounds the cancellation in q/D - (s/D)^2 by a factor D (K is a row element, so
 // (mean - K)^2 <= D * var); in f64 that leaves ~2^-28 relative error in var for D = 16384,
 // far below float32 resolution, without a second pass over the row.
-// Mean square (RMSNorm): q = sum(x^2) in the lane order, ms = q * invD (no shift: x^2 has no
-// cancellation).
 
 /** Rows per block of every cross-row (column) reduction: partial sums per block, folded in block order. */
 export const BLOCK: i32 = 32;
@@ -78,10 +76,18 @@ export function rowSums(xr: usize, d: i32, K: f64): void {
   sumQ = q;
 }
 
+// The shift K of a row whose first element is e: e itself, or 0 when e is +-Inf or NaN, so that the
+// mean is the arithmetic one (+-Inf, or NaN with both infinities or a NaN) wherever an infinity
+// sits (with K = Inf, x[0] - K would be NaN). Variance, rstd and output are then NaN (PyTorch).
+// @ts-ignore: decorator
+@inline export function shiftOf(e: f32): f64 {
+  return e - e == 0 ? <f64>e : 0;
+}
+
 // Mean and biased variance of the f32 row at xr (d > 0 elements, invD = 1/d), in the order above.
 // @ts-ignore: decorator
 @inline export function rowMoments(xr: usize, d: i32, invD: f64, inline: bool = false): void {
-  const K = <f64>load<f32>(xr);
+  const K = shiftOf(load<f32>(xr));
   if (inline) rowSumsInline(xr, d, K);
   else rowSums(xr, d, K);
   const m = sumS * invD;
@@ -91,8 +97,49 @@ export function rowSums(xr: usize, d: i32, K: f64): void {
   momentVar = v;
 }
 
-// Mean square of the f32 row at xr (RMSNorm): momentMean = 0, momentVar = sum(x^2) * invD.
+// Mean square of the f32 row at xr (RMSNorm): momentMean = 0, momentVar = Q * invD with
+// Q = sum(f32(x * x)) in "the f32 block order" (squares have no cancellation, so f32 lanes keep
+// the relative error near 2^-24): groups of 16 elements in 16 f32 lanes (element i -> lane i % 16);
+// a block of up to 8 groups starts each lane at its first group's square and adds the next ones
+// in f32; lanes k and k + 8 are added in f32 and promoted into eight f64 lanes, combined in the
+// lane order; elements i >= D16 = D - D % 16 add f64(x)^2 in order. Rows whose squares could
+// overflow or be subnormal, or that hold Inf/NaN (Q * invD not in [2^-100, Inf)), take the f64
+// path: q = sum(x^2) in the lane order, momentVar = q * invD.
 export function rowSumSq(xr: usize, d: i32, invD: f64): void {
+  const d16 = d & ~15;
+  let Q0 = f64x2.splat(0), Q1 = Q0, Q2 = Q0, Q3 = Q0;
+  let i = 0;
+  while (i < d16) {
+    let p = xr + (<usize>i << 2);
+    let a = v128.load(p), b = v128.load(p, 16), e = v128.load(p, 32), f = v128.load(p, 48);
+    a = f32x4.mul(a, a); b = f32x4.mul(b, b); e = f32x4.mul(e, e); f = f32x4.mul(f, f);
+    const end = min(i + 128, d16);
+    for (i += 16; i < end; i += 16) {
+      p = xr + (<usize>i << 2);
+      const ta = v128.load(p), tb = v128.load(p, 16), te = v128.load(p, 32), tf = v128.load(p, 48);
+      a = f32x4.add(a, f32x4.mul(ta, ta)); b = f32x4.add(b, f32x4.mul(tb, tb));
+      e = f32x4.add(e, f32x4.mul(te, te)); f = f32x4.add(f, f32x4.mul(tf, tf));
+    }
+    const ae = f32x4.add(a, e), bf = f32x4.add(b, f);
+    Q0 = f64x2.add(Q0, lo2(ae)); Q1 = f64x2.add(Q1, hi2(ae));
+    Q2 = f64x2.add(Q2, lo2(bf)); Q3 = f64x2.add(Q3, hi2(bf));
+  }
+  let q = combine8(Q0, Q1, Q2, Q3);
+  for (; i < d; i++) {
+    const t = <f64>load<f32>(xr + (<usize>i << 2));
+    q += t * t;
+  }
+  momentMean = 0;
+  momentVar = q * invD;
+  if (momentVar >= TINY && momentVar < Infinity) return;
+  rowSumSq64(xr, d, invD);
+}
+
+/** Below this mean square f32 squares may be subnormal: the row takes the f64 path. */
+export const TINY: f64 = 7.888609052210118e-31; // 2^-100
+
+// The f64 path of rowSumSq: q = sum(x^2) in the lane order.
+export function rowSumSq64(xr: usize, d: i32, invD: f64): void {
   let q0 = f64x2.splat(0), q1 = q0, q2 = q0, q3 = q0;
   const d8 = d & ~7;
   let i = 0;
@@ -110,7 +157,6 @@ export function rowSumSq(xr: usize, d: i32, invD: f64): void {
     const t = <f64>load<f32>(xr + (<usize>i << 2));
     q += t * t;
   }
-  momentMean = 0;
   momentVar = q * invD;
 }
 

@@ -4,9 +4,10 @@
 // Algorithm (per row), reproduced bit for bit by src/fallback/skipNorm.ts:
 //   1. One pass over x, skip and residual bias: s[j] = (x[j] + skip[j]) + rb[j] in f32 (each add
 //      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch),
-//      while the f64 statistics of s accumulate in the lane order of lanes.ts:
-//        LayerNorm: shifted by K = f64(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
-//        RMSNorm:   K = 0, the squares lane sum is sum(s^2) (exactly rowSumSq).
+//      LayerNorm: the f64 statistics of s accumulate in the same pass, in the lane order of lanes.ts,
+//        shifted by K = shiftOf(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
+//      RMSNorm: the same pass sums f32(s * s) in the f32 block order of rowSumSq (lanes.ts), with
+//        its f64 path (reading s back) for the rows it sends there: exactly rowSumSq of the sum.
 //      So the result is bitwise the unfused layerNorm / rmsNorm of the sum.
 //   2. rstd = 1 / sqrt(var + eps) (or ms + eps) in f64; mean split into f32 mhi + mlo as in
 //      layerNorm (RMSNorm: no mean); the element pass of normalize.ts reads s back (the row is in
@@ -16,7 +17,7 @@
 // skipPhase is the skip row of this call's first row.
 // Optional per-row outputs: mean (mhi; LayerNorm only), rstd (f32), and `stats` (test hook: f64
 // (mean, var) or (0, ms) pairs, bitwise those of lanes.ts moments). Absent pointers are 0.
-import { combine8, lo2, hi2 } from "./lanes";
+import { combine8, lo2, hi2, momentVar, rowSumSq64, shiftOf, TINY } from "./lanes";
 import { normRow } from "./normalize";
 
 let accS: f64 = 0;
@@ -45,11 +46,15 @@ export function skipNorm(
       const xr = x + off, sk = skip + <usize>sr * rowBytes, dst = (sum ? sum : y) + off;
       // RMSNorm's own copy skips the shift and the unused sum (~20% faster); the residual bias
       // is a per-vector branch (its own copies would cost ~800 bytes for no measured gain).
-      if (rms) addRow(xr, sk, rb, dst, cols, true);
+      if (rms) addRowSq(xr, sk, rb, dst, cols);
       else addRow(xr, sk, rb, dst, cols, false);
       if (++sr == skipRows) sr = 0;
       if (rms) {
         v = accQ * invD;
+        if (!(v >= TINY && v < Infinity)) {
+          rowSumSq64(dst, cols, invD);
+          v = momentVar;
+        }
       } else {
         const s = accS * invD;
         v = accQ * invD - s * s;
@@ -71,14 +76,55 @@ export function skipNorm(
   }
 }
 
-// s = (x + sk) [+ rb] stored to dst; accS/accQ = lane-order sums of s - K and (s - K)^2, K = s[0]
-// (0 for RMSNorm).
+// s = (x + sk) [+ rb] stored to dst; accQ = Q of rowSumSq (lanes.ts) over s, in its f32 block order.
+// @ts-ignore: decorator
+@inline function addRowSq(xr: usize, sk: usize, rb: usize, dst: usize, d: i32): void {
+  const hasRB = rb != 0;
+  const d16 = d & ~15;
+  let Q0 = f64x2.splat(0), Q1 = Q0, Q2 = Q0, Q3 = Q0;
+  let qa = Q0, qb = Q0, qe = Q0, qf = Q0;
+  let i = 0;
+  while (i < d16) {
+    const end = min(i + 128, d16);
+    for (let first = true; i < end; i += 16, first = false) {
+      const o = <usize>i << 2;
+      let a = f32x4.add(v128.load(xr + o), v128.load(sk + o)), b = f32x4.add(v128.load(xr + o, 16), v128.load(sk + o, 16));
+      let e = f32x4.add(v128.load(xr + o, 32), v128.load(sk + o, 32)), f = f32x4.add(v128.load(xr + o, 48), v128.load(sk + o, 48));
+      if (hasRB) {
+        a = f32x4.add(a, v128.load(rb + o)); b = f32x4.add(b, v128.load(rb + o, 16));
+        e = f32x4.add(e, v128.load(rb + o, 32)); f = f32x4.add(f, v128.load(rb + o, 48));
+      }
+      v128.store(dst + o, a); v128.store(dst + o, b, 16); v128.store(dst + o, e, 32); v128.store(dst + o, f, 48);
+      a = f32x4.mul(a, a); b = f32x4.mul(b, b); e = f32x4.mul(e, e); f = f32x4.mul(f, f);
+      if (first) {
+        qa = a; qb = b; qe = e; qf = f;
+      } else {
+        qa = f32x4.add(qa, a); qb = f32x4.add(qb, b); qe = f32x4.add(qe, e); qf = f32x4.add(qf, f);
+      }
+    }
+    const ae = f32x4.add(qa, qe), bf = f32x4.add(qb, qf);
+    Q0 = f64x2.add(Q0, lo2(ae)); Q1 = f64x2.add(Q1, hi2(ae));
+    Q2 = f64x2.add(Q2, lo2(bf)); Q3 = f64x2.add(Q3, hi2(bf));
+  }
+  let q = combine8(Q0, Q1, Q2, Q3);
+  for (; i < d; i++) {
+    const o = <usize>i << 2;
+    let e = load<f32>(xr + o) + load<f32>(sk + o);
+    if (hasRB) e += load<f32>(rb + o);
+    store<f32>(dst + o, e);
+    q += <f64>e * <f64>e;
+  }
+  accQ = q;
+}
+
+// s = (x + sk) [+ rb] stored to dst; LayerNorm (!rms): accS/accQ = lane-order sums of s - K and
+// (s - K)^2, K = shiftOf(s[0]).
 // @ts-ignore: decorator
 @inline function addRow(xr: usize, sk: usize, rb: usize, dst: usize, d: i32, rms: bool): void {
   const hasRB = rb != 0;
   let s0f = load<f32>(xr) + load<f32>(sk);
   if (hasRB) s0f += load<f32>(rb);
-  const K: f64 = rms ? 0 : <f64>s0f;
+  const K: f64 = rms ? 0 : shiftOf(s0f);
   const kv = f64x2.splat(K);
   let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
   let q0 = s0, q1 = s0, q2 = s0, q3 = s0;
@@ -94,12 +140,8 @@ export function skipNorm(
     }
     v128.store(dst + o, a);
     v128.store(dst + o, c, 16);
-    let t0 = lo2(a), t1 = hi2(a), t2 = lo2(c), t3 = hi2(c);
-    if (!rms) {
-      // RMSNorm skips the shift (K = 0: t - 0 = t) and the unused sum of t.
-      t0 = f64x2.sub(t0, kv); t1 = f64x2.sub(t1, kv); t2 = f64x2.sub(t2, kv); t3 = f64x2.sub(t3, kv);
-      s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
-    }
+    const t0 = f64x2.sub(lo2(a), kv), t1 = f64x2.sub(hi2(a), kv), t2 = f64x2.sub(lo2(c), kv), t3 = f64x2.sub(hi2(c), kv);
+    s0 = f64x2.add(s0, t0); s1 = f64x2.add(s1, t1); s2 = f64x2.add(s2, t2); s3 = f64x2.add(s3, t3);
     q0 = f64x2.add(q0, f64x2.mul(t0, t0));
     q1 = f64x2.add(q1, f64x2.mul(t1, t1));
     q2 = f64x2.add(q2, f64x2.mul(t2, t2));

@@ -137,7 +137,7 @@ function skipEntry(rms: boolean): OpEntry {
     ],
     inPlace: [["out", "x"], ["sum", "x"]],
     accuracy: 1e-6,
-    adversarial: rms ? 2 : 3,
+    adversarial: 3, // RMSNorm: f32-lane mean square (2.01 seen on constant rows); the issue allows 4 ulp of max(1, |y|)
     affine: 6,
     call(rt, cols, a, p, o, wrap = same) {
       // Literal options objects: an object spread measured ~4 us per call on Node 20.
@@ -404,7 +404,7 @@ export const ops: readonly OpEntry[] = [
     outputs: [{ name: "out", role: "row" }, { name: "invStdDev", role: "rowStat", optional: true }],
     inPlace: [["out", "x"]],
     accuracy: 1e-6,
-    adversarial: 2,
+    adversarial: 3, // f32-lane mean square (2.01 seen on constant rows); the issue allows 4 ulp of max(1, |y|)
     affine: 4,
     call(rt, cols, a, p, o, wrap = same) {
       return rmsNorm(a.x!, cols, wrap({ weight: a.weight ?? null, eps: p.eps, out: o.out!, invStdDev: o.invStdDev ?? null, runtime: rt }));

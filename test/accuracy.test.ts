@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { defaultParams, ops, type OpEntry, type Params } from "../src/registry.js";
 import { errorUnits, makeInputs, reference, run, variants, type Variant } from "./harness.js";
 
-const finiteKinds = ["normal", "offset40000", "offset1e6", "negOffset", "near1e18", "huge1e18", "tiny", "outlierFirst", "outlierLast", "alternating", "constant"];
+const finiteKinds = ["normal", "offset40000", "offset1e6", "negOffset", "near1e18", "huge1e18", "tiny", "outlierFirst", "outlierLast", "rareOutliers", "alternating", "constant"];
 
 const units = errorUnits;
 
@@ -67,7 +67,7 @@ for (const op of ops) {
 
     it(`adversarial finite rows: <= ${op.adversarial} (ulp, or 2^-24 x the reference's scale)`, () => {
       let worst = 0, stats = 0;
-      for (const cols of [3, 17, 768, 4097]) {
+      for (const cols of [3, 17, 64, 768, 4097]) {
         const rows = finiteKinds.length;
         const e = measure(op, rows, cols, finiteKinds, plain, cols + 3);
         worst = Math.max(worst, e.main);

@@ -41,6 +41,9 @@ export const rowKinds: Record<string, (row: Float32Array, g: () => number, r: ()
   tiny: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = 1e-20 * g(); },
   outlierFirst: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[0] = 1e6; },
   outlierLast: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = g(); row[row.length - 1] = -3e5; },
+  // N(0,1) with rare +-1e3 outliers, one of them at x[0]: the trap of statistics shifted by x[0]
+  // (at D = 64, (mean - x[0])^2 is ~60 x the variance).
+  rareOutliers: (row, g, r) => { for (let i = 0; i < row.length; i++) row[i] = r() < 1 / 32 ? (r() < 0.5 ? -1e3 : 1e3) : g(); row[0] = 1e3; },
   alternating: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = i % 2 ? 1e10 * g() : 1e-10 * g(); },
   // Magnitudes 2^-60..2^60 at random: every f64 lane sum rounds, so accumulation order shows.
   wideRange: (row, _g, r) => { for (let i = 0; i < row.length; i++) row[i] = (r() < 0.5 ? -1 : 1) * 2 ** (120 * r() - 60); },

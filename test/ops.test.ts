@@ -15,6 +15,37 @@ for (const backend of ["wasm", "js"] as const) {
   describe(`normalization family semantics (${backend})`, () => {
     const runtime = createRuntime({ backend });
 
+    it("layerNorm on rows with +-Inf: mean is the arithmetic mean wherever the infinity sits (ONNX's reference); rstd and output NaN (torch)", () => {
+      const cols = 37, base = normal(cols, 3);
+      const cases: [string, number[], number[], number][] = [
+        ["+Inf first", [0], [Infinity], Infinity], ["+Inf middle", [18], [Infinity], Infinity], ["+Inf last", [36], [Infinity], Infinity],
+        ["-Inf first", [0], [-Infinity], -Infinity], ["-Inf middle", [20], [-Infinity], -Infinity],
+        ["+Inf twice, first and later", [0, 30], [Infinity, Infinity], Infinity],
+        ["+Inf first, -Inf last", [0, 36], [Infinity, -Infinity], NaN], ["-Inf first, +Inf middle", [0, 9], [-Infinity, Infinity], NaN],
+      ];
+      const x = new Float32Array(cases.length * cols);
+      cases.forEach(([, at, v], r) => { x.set(base, r * cols); at.forEach((j, k) => { x[r * cols + j] = v[k]!; }); });
+      // D = 16 and 17 too: the wasm kernel's vector and scalar paths meet the first element differently.
+      for (const d of [cols, 16, 17]) {
+        const rows = cases.length, xd = new Float32Array(rows * d);
+        for (let r = 0; r < rows; r++) {
+          xd.set(base.subarray(0, d), r * d);
+          cases[r]![1].forEach((j, k) => { xd[r * d + Math.min(j, d - 1)] = cases[r]![2][k]!; });
+        }
+        const mean = new Float32Array(rows), inv = new Float32Array(rows);
+        const y = layerNorm(xd, d, { mean, invStdDev: inv, runtime });
+        cases.forEach(([name, , , want], r) => {
+          expect(mean[r], `${name}, D=${d}`).toBe(want);
+          expect(inv[r], `${name}, D=${d}`).toBeNaN();
+          for (let j = 0; j < d; j++) expect(y[r * d + j], `${name}, D=${d}, y[${j}]`).toBeNaN();
+        });
+      }
+      // the fused residual add follows (skip = 0 gives the same rows)
+      const mean = new Float32Array(cases.length);
+      skipLayerNorm(x, new Float32Array(x.length), cols, { mean, runtime });
+      cases.forEach(([name, , , want], r) => expect(mean[r], name).toBe(want));
+    });
+
     it("rmsNorm: y = x / sqrt(mean(x^2) + eps) * weight; eps defaults to float32 machine epsilon (torch)", () => {
       expect(RMS_NORM_EPS).toBe(1.1920928955078125e-7);
       const cols = 5, x = normal(3 * cols, 1), w = normal(cols, 2);

@@ -1,6 +1,7 @@
-// JS twin of assembly/skipNorm.ts: s = (x + skip) [+ rb] rounded per add, stored to sum (or y),
-// f64 statistics of s in the lane order (shift K = s[0] for LayerNorm, 0 for RMSNorm), then the
-// element pass of fallback/normalize.ts from s to y.
+// JS twin of assembly/skipNorm.ts: s = (x + skip) [+ rb] rounded per add, stored to sum (or y);
+// statistics of s (LayerNorm: f64 lane order, shift K = shiftOf(s[0]); RMSNorm: rowSumSq of
+// lanes.ts on the stored sum); then the element pass of fallback/normalize.ts from s to y.
+import { moments, rowSumSq, shiftOf } from "./lanes.js";
 import { normalizeRowJs } from "./normalize.js";
 
 const fr = Math.fround;
@@ -15,7 +16,7 @@ export function skipNormJs(
   const d8 = cols & ~7;
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const so = ((skipPhase + r) % skipRows) * cols;
-    const K = rms ? 0 : rb ? fr(fr(x[o]! + skip[so]!) + rb[0]!) : fr(x[o]! + skip[so]!);
+    const K = rms ? 0 : shiftOf(rb ? fr(fr(x[o]! + skip[so]!) + rb[0]!) : fr(x[o]! + skip[so]!));
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
     let j = 0;
@@ -29,6 +30,7 @@ export function skipNormJs(
       }
       dst[i] = e0; dst[i + 1] = e1; dst[i + 2] = e2; dst[i + 3] = e3;
       dst[i + 4] = e4; dst[i + 5] = e5; dst[i + 6] = e6; dst[i + 7] = e7;
+      if (rms) continue; // RMSNorm: rowSumSq reads the stored sum back
       const t0 = e0 - K, t1 = e1 - K, t2 = e2 - K, t3 = e3 - K, t4 = e4 - K, t5 = e5 - K, t6 = e6 - K, t7 = e7 - K;
       s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5; s6 += t6; s7 += t7;
       q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
@@ -45,7 +47,8 @@ export function skipNormJs(
     }
     let m = 0, v: number;
     if (rms) {
-      v = q * invD;
+      rowSumSq(dst, o, cols, invD);
+      v = moments.variance;
     } else {
       const sm = s * invD;
       v = q * invD - sm * sm;
