@@ -5,12 +5,11 @@
 import { BLOCK } from "../fallback/lanes.js";
 import { bnApplyJs, bnFinishJs, bnStatsJs } from "../fallback/batchNorm.js";
 import { bool, invoke, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
-import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
-import { assignParam, disposeAll, paramTensor } from "./params.js";
-import { checkEps, epsOr } from "./validate.js";
+import { ChannelNorm, type ChannelNormOptions } from "./params.js";
+import { epsOr } from "./validate.js";
 
 /** Bytes of per-block partial sums a wasm call keeps at once (zero-copy calls are split to fit). */
 const PARTS_BYTES = 256 * 1024;
@@ -189,77 +188,25 @@ function align64(n: number): number {
   return Math.ceil(n / 64) * 64;
 }
 
-export interface BatchNormModuleOptions {
-  /** Default 1e-5. */
-  eps?: number;
+export interface BatchNormModuleOptions extends ChannelNormOptions {
   /** Running-statistics momentum in [0, 1], or null for a cumulative moving average. Default 0.1. */
   momentum?: number | null;
-  /** Learnable per-channel weight (ones) and bias (zeros). Default true. */
-  affine?: boolean;
-  /** Keep running mean (zeros) and variance (ones); without them batch statistics are used always. Default true. */
-  trackRunningStats?: boolean;
-  /** Channel axis of the inputs (negative counts from the end). Default 1 (NCHW); -1 for channels-last. */
-  channelAxis?: number;
-  /** Runtime that holds the parameters. Default: the default runtime. */
-  runtime?: Runtime;
+  /** affine and trackRunningStats default to true (as torch). */
 }
 
 /**
  * Like torch.nn.BatchNorm1d/2d/3d with an explicit channel axis. Starts in training mode (as
  * torch); train() / eval() switch. Parameters and running statistics live in wasm memory.
  */
-export class BatchNorm {
-  readonly numFeatures: number;
-  readonly eps: number;
+export class BatchNorm extends ChannelNorm {
   readonly momentum: number | null;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  readonly channelAxis: number;
-  readonly runtime: Runtime;
-  /** Training mode: batch statistics and running-statistics updates. */
-  training = true;
   /** Batches seen in training (drives the cumulative average when momentum is null). */
   numBatchesTracked = 0;
-  private readonly w: Tensor | null;
-  private readonly b: Tensor | null;
-  private readonly rm: Tensor | null;
-  private readonly rv: Tensor | null;
 
   constructor(numFeatures: number, options: BatchNormModuleOptions = {}) {
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new RangeError(`numFeatures: expected a positive integer, got ${describe(numFeatures)}`);
-    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, channelAxis = 1 } = options;
-    this.numFeatures = numFeatures;
-    this.eps = checkEps(eps);
+    super("BatchNorm", numFeatures, options, { affine: true, trackRunningStats: true });
+    const { momentum = 0.1 } = options;
     this.momentum = momentum === null ? null : checkMomentum(momentum);
-    if (!Number.isInteger(channelAxis)) throw new RangeError(`channelAxis: expected an integer, got ${describe(channelAxis)}`);
-    this.channelAxis = channelAxis;
-    this.affine = affine;
-    this.trackRunningStats = trackRunningStats;
-    this.runtime = options.runtime ?? defaultRuntime();
-    this.w = affine ? paramTensor(this.runtime, numFeatures, 1) : null;
-    this.b = affine ? paramTensor(this.runtime, numFeatures, 0) : null;
-    this.rm = trackRunningStats ? paramTensor(this.runtime, numFeatures, 0) : null;
-    this.rv = trackRunningStats ? paramTensor(this.runtime, numFeatures, 1) : null;
-  }
-
-  /** Live views of the parameters and running statistics (null when absent). Read them again after allocations. */
-  get weight(): Float32Array | null { return this.w ? this.w.data : null; }
-  set weight(v: ArrayLike<number>) { assignParam("BatchNorm", "weight", this.w, v, this.numFeatures, "numFeatures"); }
-  get bias(): Float32Array | null { return this.b ? this.b.data : null; }
-  set bias(v: ArrayLike<number>) { assignParam("BatchNorm", "bias", this.b, v, this.numFeatures, "numFeatures"); }
-  get runningMean(): Float32Array | null { return this.rm ? this.rm.data : null; }
-  set runningMean(v: ArrayLike<number>) { assignParam("BatchNorm", "runningMean", this.rm, v, this.numFeatures, "numFeatures"); }
-  get runningVar(): Float32Array | null { return this.rv ? this.rv.data : null; }
-  set runningVar(v: ArrayLike<number>) { assignParam("BatchNorm", "runningVar", this.rv, v, this.numFeatures, "numFeatures"); }
-
-  /** Sets training mode (default true); returns this. */
-  train(mode = true): this {
-    this.training = mode;
-    return this;
-  }
-  /** Inference mode (running statistics); returns this. */
-  eval(): this {
-    return this.train(false);
   }
 
   /** y = batchNorm(x) for x of shape `shape` (channel axis as configured); `out` may be x. */
@@ -267,12 +214,7 @@ export class BatchNorm {
   forward(x: Tensor, shape: readonly number[]): Tensor;
   forward(x: Float32Array, shape: readonly number[]): Float32Array;
   forward(x: Float32Like, shape: readonly number[], out?: Float32Like): Float32Like {
-    if (this.w?.freed || this.rm?.freed) throw new TypeError("BatchNorm: expected a live module, got one that was disposed");
-    const rank = Array.isArray(shape) ? shape.length : 0;
-    const axis = this.channelAxis < 0 ? this.channelAxis + rank : this.channelAxis;
-    if (Array.isArray(shape) && axis >= 0 && axis < rank && shape[axis] !== this.numFeatures) {
-      throw new RangeError(`shape[${axis}] (channels): expected ${this.numFeatures} (numFeatures), got ${describe(shape[axis])}`);
-    }
+    this.check(shape);
     const useBatch = this.training || !this.trackRunningStats;
     const update = this.training && this.trackRunningStats;
     let momentum = this.momentum ?? 0;
@@ -292,9 +234,5 @@ export class BatchNorm {
       throw e;
     }
   }
-
-  /** Frees the parameters' and statistics' wasm memory. */
-  dispose(): void {
-    disposeAll(this.w, this.b, this.rm, this.rv);
-  }
 }
+

@@ -250,7 +250,7 @@ export class GroupNorm {
 }
 
 /** A module's channel count against the input shape's (clear message before the op's own checks). */
-export function checkChannels(shape: unknown, channelAxis: number, want: number, what: string): void {
+function checkChannels(shape: unknown, channelAxis: number, want: number, what: string): void {
   if (!Array.isArray(shape)) return; // the op reports it
   const axis = channelAxis < 0 ? shape.length + channelAxis : channelAxis;
   if (axis >= 0 && axis < shape.length && shape[axis] !== want) {

@@ -7,15 +7,14 @@
 import { bnApplyJs, bnFinishJs } from "../fallback/batchNorm.js";
 import { groupNormJs, instanceNormRunningUpdate } from "../fallback/groupNorm.js";
 import { bool, invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
-import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
 import { checkMomentum, shapeCopy } from "./batchNorm.js";
-import { checkChannels, groupDims } from "./groupNorm.js";
+import { groupDims } from "./groupNorm.js";
 import { groupNormWorkBytes } from "../fallback/groupNorm.js";
-import { assignParam, disposeAll, paramTensor } from "./params.js";
-import { checkEps, epsOr } from "./validate.js";
+import { ChannelNorm, type ChannelNormOptions } from "./params.js";
+import { epsOr } from "./validate.js";
 
 export interface InstanceNormOptions {
   /** 1 (default): [N, C, ...spatial]; -1: channels-last [N, ...spatial, C]. */
@@ -153,74 +152,28 @@ export function instanceNorm(x: Float32Like, shape: readonly number[], options?:
   return invoke(op, [x, shape], options);
 }
 
-export interface InstanceNormModuleOptions {
-  eps?: number;
+export interface InstanceNormModuleOptions extends ChannelNormOptions {
+  /** Weight of the new statistic in the running update. Default 0.1. affine and trackRunningStats default to false (as torch). */
   momentum?: number;
-  /** Learnable per-channel weight and bias. Default false (as torch). */
-  affine?: boolean;
-  /** Keep running statistics (used in eval mode). Default false (as torch). */
-  trackRunningStats?: boolean;
-  channelAxis?: number;
-  runtime?: Runtime;
 }
 
 /**
  * Like torch.nn.InstanceNorm1d/2d/3d: starts in training mode; input statistics unless in eval
  * mode with trackRunningStats; running statistics updated in training mode when tracked.
  */
-export class InstanceNorm {
-  readonly numFeatures: number;
-  readonly eps: number;
+export class InstanceNorm extends ChannelNorm {
   readonly momentum: number;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  readonly channelAxis: number;
-  readonly runtime: Runtime;
-  training = true;
-  private readonly w: Tensor | null;
-  private readonly b: Tensor | null;
-  private readonly rm: Tensor | null;
-  private readonly rv: Tensor | null;
 
   constructor(numFeatures: number, options: InstanceNormModuleOptions = {}) {
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new RangeError(`numFeatures: expected a positive integer, got ${describe(numFeatures)}`);
-    const { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false, channelAxis = 1 } = options;
-    this.numFeatures = numFeatures;
-    this.eps = checkEps(eps);
-    this.momentum = checkMomentum(momentum);
-    this.affine = affine;
-    this.trackRunningStats = trackRunningStats;
-    this.channelAxis = channelAxis;
-    this.runtime = options.runtime ?? defaultRuntime();
-    this.w = affine ? paramTensor(this.runtime, numFeatures, 1) : null;
-    this.b = affine ? paramTensor(this.runtime, numFeatures, 0) : null;
-    this.rm = trackRunningStats ? paramTensor(this.runtime, numFeatures, 0) : null;
-    this.rv = trackRunningStats ? paramTensor(this.runtime, numFeatures, 1) : null;
-  }
-
-  get weight(): Float32Array | null { return this.w ? this.w.data : null; }
-  set weight(v: ArrayLike<number>) { assignParam("InstanceNorm", "weight", this.w, v, this.numFeatures, "numFeatures"); }
-  get bias(): Float32Array | null { return this.b ? this.b.data : null; }
-  set bias(v: ArrayLike<number>) { assignParam("InstanceNorm", "bias", this.b, v, this.numFeatures, "numFeatures"); }
-  get runningMean(): Float32Array | null { return this.rm ? this.rm.data : null; }
-  set runningMean(v: ArrayLike<number>) { assignParam("InstanceNorm", "runningMean", this.rm, v, this.numFeatures, "numFeatures"); }
-  get runningVar(): Float32Array | null { return this.rv ? this.rv.data : null; }
-  set runningVar(v: ArrayLike<number>) { assignParam("InstanceNorm", "runningVar", this.rv, v, this.numFeatures, "numFeatures"); }
-
-  train(mode = true): this {
-    this.training = mode;
-    return this;
-  }
-  eval(): this {
-    return this.train(false);
+    super("InstanceNorm", numFeatures, options, { affine: false, trackRunningStats: false });
+    this.momentum = checkMomentum(options.momentum ?? 0.1);
   }
 
   forward<O extends Float32Like>(x: Float32Like, shape: readonly number[], out: O): O;
   forward(x: Tensor, shape: readonly number[]): Tensor;
   forward(x: Float32Array, shape: readonly number[]): Float32Array;
   forward(x: Float32Like, shape: readonly number[], out?: Float32Like): Float32Like {
-    if (this.w?.freed || this.rm?.freed) throw new TypeError("InstanceNorm: expected a live module, got one that was disposed");
-    checkChannels(shape, this.channelAxis, this.numFeatures, "numFeatures");
+    this.check(shape);
     const useInputStats = this.training || !this.trackRunningStats;
     const options: InstanceNormOptions = {
       channelAxis: this.channelAxis, weight: this.w, bias: this.b, eps: this.eps, momentum: this.momentum, useInputStats, runtime: this.runtime,
@@ -228,9 +181,5 @@ export class InstanceNorm {
     };
     if (out !== undefined) options.out = out;
     return instanceNorm(x, shape, options);
-  }
-
-  dispose(): void {
-    disposeAll(this.w, this.b, this.rm, this.rv);
   }
 }

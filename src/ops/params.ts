@@ -1,8 +1,10 @@
 // Parameter tensors held by the module classes (RMSNorm, BatchNorm): allocation in wasm memory,
 // checked assignment, disposal.
-import { Tensor } from "../runtime/memory.js";
+import { defaultRuntime } from "../runtime/default.js";
+import type { Tensor } from "../runtime/memory.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { checkLength } from "./validate.js";
+import { describe } from "../runtime/typed.js";
+import { checkEps, checkLength } from "./validate.js";
 
 /** A tensor of `n` elements filled with `value`. */
 export function paramTensor(rt: Runtime, n: number, value: number): Tensor {
@@ -25,4 +27,88 @@ export function assignParam(owner: string, name: string, t: Tensor | null, value
 /** Frees the live tensors among `ts`. */
 export function disposeAll(...ts: (Tensor | null)[]): void {
   for (const t of ts) if (t && !t.freed) t.free();
+}
+
+export interface ChannelNormOptions {
+  eps?: number;
+  /** Learnable per-channel weight (ones) and bias (zeros). */
+  affine?: boolean;
+  /** Keep running mean (zeros) and variance (ones). */
+  trackRunningStats?: boolean;
+  /** Channel axis of the inputs (negative counts from the end). Default 1 (NCHW). */
+  channelAxis?: number;
+  /** Runtime that holds the parameters. Default: the default runtime. */
+  runtime?: Runtime;
+}
+
+/**
+ * What BatchNorm and InstanceNorm modules share, like torch's _NormBase: per-channel weight and
+ * bias, running statistics, training mode, disposal. Parameters live in wasm memory; the getters
+ * return live views (read them again after allocations), the setters copy values in.
+ */
+export abstract class ChannelNorm {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly channelAxis: number;
+  readonly runtime: Runtime;
+  /** Training mode (torch modules start in it). */
+  training = true;
+  protected readonly w: Tensor | null;
+  protected readonly b: Tensor | null;
+  protected readonly rm: Tensor | null;
+  protected readonly rv: Tensor | null;
+  private readonly owner: string;
+
+  protected constructor(owner: string, numFeatures: number, options: ChannelNormOptions, defaults: { affine: boolean; trackRunningStats: boolean }) {
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new RangeError(`numFeatures: expected a positive integer, got ${describe(numFeatures)}`);
+    const { eps = 1e-5, affine = defaults.affine, trackRunningStats = defaults.trackRunningStats, channelAxis = 1 } = options;
+    if (!Number.isInteger(channelAxis)) throw new RangeError(`channelAxis: expected an integer, got ${describe(channelAxis)}`);
+    this.owner = owner;
+    this.numFeatures = numFeatures;
+    this.eps = checkEps(eps);
+    this.affine = affine;
+    this.trackRunningStats = trackRunningStats;
+    this.channelAxis = channelAxis;
+    this.runtime = options.runtime ?? defaultRuntime();
+    this.w = affine ? paramTensor(this.runtime, numFeatures, 1) : null;
+    this.b = affine ? paramTensor(this.runtime, numFeatures, 0) : null;
+    this.rm = trackRunningStats ? paramTensor(this.runtime, numFeatures, 0) : null;
+    this.rv = trackRunningStats ? paramTensor(this.runtime, numFeatures, 1) : null;
+  }
+
+  get weight(): Float32Array | null { return this.w ? this.w.data : null; }
+  set weight(v: ArrayLike<number>) { assignParam(this.owner, "weight", this.w, v, this.numFeatures, "numFeatures"); }
+  get bias(): Float32Array | null { return this.b ? this.b.data : null; }
+  set bias(v: ArrayLike<number>) { assignParam(this.owner, "bias", this.b, v, this.numFeatures, "numFeatures"); }
+  get runningMean(): Float32Array | null { return this.rm ? this.rm.data : null; }
+  set runningMean(v: ArrayLike<number>) { assignParam(this.owner, "runningMean", this.rm, v, this.numFeatures, "numFeatures"); }
+  get runningVar(): Float32Array | null { return this.rv ? this.rv.data : null; }
+  set runningVar(v: ArrayLike<number>) { assignParam(this.owner, "runningVar", this.rv, v, this.numFeatures, "numFeatures"); }
+
+  /** Sets training mode (default true); returns this. */
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+  /** Inference mode; returns this. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Throws when disposed; checks the input's channel count against numFeatures. */
+  protected check(shape: unknown): void {
+    if (this.w?.freed || this.rm?.freed) throw new TypeError(`${this.owner}: expected a live module, got one that was disposed`);
+    if (!Array.isArray(shape)) return; // the op reports it
+    const axis = this.channelAxis < 0 ? shape.length + this.channelAxis : this.channelAxis;
+    if (axis >= 0 && axis < shape.length && shape[axis] !== this.numFeatures) {
+      throw new RangeError(`shape[${axis}] (channels): expected ${this.numFeatures} (numFeatures), got ${describe(shape[axis])}`);
+    }
+  }
+
+  /** Frees the parameters' and statistics' wasm memory. */
+  dispose(): void {
+    disposeAll(this.w, this.b, this.rm, this.rv);
+  }
 }

@@ -17,7 +17,7 @@
 //  4. run: the JS fallback on views, or the kernel program on pointers: in one piece when every
 //     argument lives in wasm memory, else in row chunks staged through the scratch, on the pool
 //     when there is one (copies of one chunk overlap the workers' compute on the next).
-import { arenaCount, arenaOf, newTensor, tensorState, type Tensor } from "./memory.js";
+import { arenaCount, arenaOf, tensorState, type Tensor } from "./memory.js";
 import { defaultExists, defaultRuntime } from "./default.js";
 import { Runtime, type Float32Like } from "./runtime.js";
 import { copyInto, describe, f32Facts, f32View, isDetached } from "./typed.js";
