@@ -267,6 +267,24 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
 }
 
 /**
+ * GroupNorm's float64 reference, with the scale its errors are measured in: a group mixes rows of
+ * the test's different kinds, so x - mean can cancel; the inputs of that difference are float32,
+ * so the scale of y is (|x| + |mean|) * rstd * |w| + |b|.
+ */
+function groupReference(a: PlainArgs, p: Params, o: RefArgs, sc: RefArgs | undefined, N: number, C: number, S: number, G: number, cl: boolean): void {
+  const mean = new Float64Array(N * G), rstd = new Float64Array(N * G), w = a.weight ?? null, b = a.bias ?? null;
+  groupNormReference(a.x!, w, b, o.out!, mean, rstd, N, C, S, G, p.eps, cl);
+  o.mean?.set(mean);
+  o.invStdDev?.set(rstd);
+  if (!sc?.out) return;
+  const Cg = C / G;
+  for (let i = 0; i < a.x!.length; i++) {
+    const c = cl ? i % C : Math.floor(i / S) % C, n = cl ? Math.floor(i / (S * C)) : Math.floor(i / (S * C)), r = n * G + Math.floor(c / Cg);
+    sc.out[i] = (Math.abs(a.x![i]!) + Math.abs(mean[r]!)) * rstd[r]! * Math.abs(w ? w[c]! : 1) + Math.abs(b ? b[c]! : 0);
+  }
+}
+
+/**
  * GroupNorm cases: rows x cols maps to N = rows samples of C = 6 channels in 3 groups with S = cols
  * positions, [N, 6, S] or channels-last [N, S, 6].
  */
@@ -289,7 +307,7 @@ function groupNormEntry(cl: boolean): OpEntry {
     },
     reference(cols, a, p, o, sc) {
       const N = a.x!.length / (C * cols);
-      groupNormReference(a.x!, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, N, C, cols, G, p.eps, cl, a.bias ? sc?.out ?? null : null);
+      groupReference(a, p, o, sc, N, C, cols, G, cl);
     },
   };
 }
@@ -325,7 +343,7 @@ function instanceNormEntry(useInputStats: boolean): OpEntry {
     reference(cols, a, p, o, sc) {
       const N = a.x!.length / (C * cols);
       if (useInputStats) {
-        groupNormReference(a.x!, a.weight ?? null, a.bias ?? null, o.out!, o.mean ?? null, o.invStdDev ?? null, N, C, cols, C, p.eps, false, a.bias ? sc?.out ?? null : null);
+        groupReference(a, p, o, sc, N, C, cols, C, false);
         if (o.runningMean) instanceNormReference(a.x!, null, null, o.runningMean, o.runningVar!, true, p.momentum, new Float64Array(a.x!.length), N, C, cols, p.eps);
         return;
       }
