@@ -213,6 +213,8 @@ export class Call {
     for (let i = 0; i < v.length; i++) v[i] = undefined;
     for (const s of this.slots) s.buf = s.value = null;
     this.passes = null;
+    this.plans = [];
+    this.rt = null as unknown as Runtime; // a kept runtime would keep its whole memory (and workers) alive
   }
   /** The value given for `name`, as snapshotted. */
   given(name: string): unknown {
