@@ -4,7 +4,7 @@
 // mode does not (its momentum weights the old running value, its running variance is biased).
 import { BLOCK } from "../fallback/lanes.js";
 import { bnApplyJs, bnFinishJs, bnStatsJs } from "../fallback/batchNorm.js";
-import { bool, invoke, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
+import { align64, bool, invoke, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
@@ -79,6 +79,11 @@ export function channelDims(c: Call): void {
   Object.assign(c.d, { n, rows, C, inner: Math.max(inner, 1), rowLen: C * Math.max(inner, 1), count: rows * Math.max(inner, 1) });
 }
 
+/** Parses momentum: undefined gives `dflt`. */
+export const momentumOr = (dflt: number) => (v: unknown): number => (v === undefined ? dflt : checkMomentum(v));
+/** channelAxis: undefined gives 1; checked against the shape's rank by the op's dims. */
+export const channelAxisOr1 = (v: unknown): unknown => (v === undefined ? 1 : v);
+
 export function checkMomentum(m: unknown): number {
   if (typeof m !== "number" || !(m >= 0 && m <= 1)) throw new RangeError(`momentum: expected a number from 0 to 1, got ${describe(m)}`);
   return m;
@@ -110,9 +115,9 @@ const op = signature<Float32Like>({
   ],
   scalars: {
     shape: shapeCopy,
-    channelAxis: (v) => (v === undefined ? 1 : v), // checked against the rank by channelDims
+    channelAxis: channelAxisOr1,
     training: bool("training", false),
-    momentum: (v) => (v === undefined ? 0.1 : checkMomentum(v)), eps: epsOr(1e-5),
+    momentum: momentumOr(0.1), eps: epsOr(1e-5),
     populationVariance: bool("populationVariance", false),
   },
   dims: channelDims,
@@ -182,10 +187,6 @@ export function batchNorm(x: Float32Array, shape: readonly number[], options?: B
 export function batchNorm(x: Float32Like, shape: readonly number[], options?: BatchNormOptions): Float32Like;
 export function batchNorm(x: Float32Like, shape: readonly number[], options?: BatchNormOptions): Float32Like {
   return invoke(op, [x, shape], options);
-}
-
-function align64(n: number): number {
-  return Math.ceil(n / 64) * 64;
 }
 
 export interface BatchNormModuleOptions extends ChannelNormOptions {

@@ -4,14 +4,14 @@
 // both layouts. A "row" is one (sample, group): C / numGroups channels of S spatial positions.
 import { foldBlocksJs } from "../fallback/reduce.js";
 import { groupNormBackwardJs, groupNormJs, groupNormWorkBytes } from "../fallback/groupNorm.js";
-import { invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk } from "../runtime/call.js";
+import { align64, invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk } from "../runtime/call.js";
 import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
-import { shapeCopy } from "./batchNorm.js";
+import { channelAxisOr1, shapeCopy } from "./batchNorm.js";
 import type { NormGradients } from "./normBackward.js";
-import { assignParam, disposeAll, paramTensor } from "./params.js";
+import { assignParam, checkChannels, disposeAll, paramTensor } from "./params.js";
 import { checkEps, epsOr } from "./validate.js";
 
 /** Bytes of per-sample partial sums a backward chunk keeps (calls are split into chunks to fit). */
@@ -84,7 +84,6 @@ function positiveInt(name: string): (v: unknown) => number {
 
 /** The lane work area of channels-last kernels: one private area per thread part. */
 const laneWork = (c: Call) => (c.d.cl ? groupNormWorkBytes(c.d.C!) : 0);
-const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 const forward = ["x", "weight", "bias", "out", "mean", "invStdDev", NONE, (_: Chunk, c: Call) => c.work, 0, ROWS, "C", "S", "G", "eps", "cl"] as const;
 
@@ -99,7 +98,7 @@ const groupNormOp = signature<Float32Like>({
     { name: "mean", io: "out", len: "NG", per: "one", optional: true, what: "N * numGroups" },
     { name: "invStdDev", io: "out", len: "NG", per: "one", optional: true, what: "N * numGroups" },
   ],
-  scalars: { shape: shapeCopy, numGroups: positiveInt("numGroups"), channelAxis: (v) => (v === undefined ? 1 : v), eps: epsOr(1e-5) },
+  scalars: { shape: shapeCopy, numGroups: positiveInt("numGroups"), channelAxis: channelAxisOr1, eps: epsOr(1e-5) },
   dims: (c) => groupDims(c, c.scalar("numGroups") as number),
   // Parts and chunks hold whole samples: the kernel finds a row's group (its channels' weights) as
   // row % G, and channels-last samples interleave their groups in memory.
@@ -149,7 +148,7 @@ const groupNormBackwardOp = signature<NormGradients>({
     { name: "dweight", io: "out", len: "C", optional: true, alloc: true, what: "channels" },
     { name: "dbias", io: "out", len: "C", optional: true, alloc: true, what: "channels" },
   ],
-  scalars: { shape: shapeCopy, numGroups: positiveInt("numGroups"), channelAxis: (v) => (v === undefined ? 1 : v), eps: epsOr(1e-5) },
+  scalars: { shape: shapeCopy, numGroups: positiveInt("numGroups"), channelAxis: channelAxisOr1, eps: epsOr(1e-5) },
   dims: (c) => groupDims(c, c.scalar("numGroups") as number, "dy"),
   check(c) {
     if (c.has("mean") !== c.has("invStdDev")) {
@@ -246,14 +245,5 @@ export class GroupNorm {
 
   dispose(): void {
     disposeAll(this.w, this.b);
-  }
-}
-
-/** A module's channel count against the input shape's (clear message before the op's own checks). */
-function checkChannels(shape: unknown, channelAxis: number, want: number, what: string): void {
-  if (!Array.isArray(shape)) return; // the op reports it
-  const axis = channelAxis < 0 ? shape.length + channelAxis : channelAxis;
-  if (axis >= 0 && axis < shape.length && shape[axis] !== want) {
-    throw new RangeError(`shape[${axis}] (channels): expected ${want} (${what}), got ${describe(shape[axis])}`);
   }
 }

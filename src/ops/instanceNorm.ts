@@ -5,14 +5,13 @@
 // and unbiased variance). With useInputStats false the running statistics normalise every sample
 // (BatchNorm's inference kernels).
 import { bnApplyJs, bnFinishJs } from "../fallback/batchNorm.js";
-import { groupNormJs, instanceNormRunningUpdate } from "../fallback/groupNorm.js";
-import { bool, invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
+import { groupNormJs, groupNormWorkBytes, instanceNormRunningUpdate } from "../fallback/groupNorm.js";
+import { align64, bool, invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk, type Pass } from "../runtime/call.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
-import { checkMomentum, shapeCopy } from "./batchNorm.js";
+import { channelAxisOr1, checkMomentum, momentumOr, shapeCopy } from "./batchNorm.js";
 import { groupDims } from "./groupNorm.js";
-import { groupNormWorkBytes } from "../fallback/groupNorm.js";
 import { ChannelNorm, type ChannelNormOptions } from "./params.js";
 import { epsOr } from "./validate.js";
 
@@ -36,7 +35,6 @@ export interface InstanceNormOptions {
   runtime?: Runtime;
 }
 
-const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 /**
  * Work area. Input statistics: per-row f64 (mean, var) for the running update (16 N C bytes) |
@@ -64,8 +62,8 @@ const op = signature<Float32Like>({
     { name: "invStdDev", io: "out", len: "NG", per: "statPer", optional: true, what: "N * C" },
   ],
   scalars: {
-    shape: shapeCopy, channelAxis: (v) => (v === undefined ? 1 : v), useInputStats: bool("useInputStats", true),
-    momentum: (v) => (v === undefined ? 0.1 : checkMomentum(v)), eps: epsOr(1e-5),
+    shape: shapeCopy, channelAxis: channelAxisOr1, useInputStats: bool("useInputStats", true),
+    momentum: momentumOr(0.1), eps: epsOr(1e-5),
   },
   dims(c) {
     const shape = c.scalar("shape") as number[], last = c.scalar("channelAxis") !== 1 && shape.length > 2;

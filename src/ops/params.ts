@@ -29,6 +29,15 @@ export function disposeAll(...ts: (Tensor | null)[]): void {
   for (const t of ts) if (t && !t.freed) t.free();
 }
 
+/** A module's channel count against the input shape's (a clear message before the op's own checks). */
+export function checkChannels(shape: unknown, channelAxis: number, want: number, what: string): void {
+  if (!Array.isArray(shape)) return; // the op reports it
+  const axis = channelAxis < 0 ? shape.length + channelAxis : channelAxis;
+  if (axis >= 0 && axis < shape.length && shape[axis] !== want) {
+    throw new RangeError(`shape[${axis}] (channels): expected ${want} (${what}), got ${describe(shape[axis])}`);
+  }
+}
+
 export interface ChannelNormOptions {
   eps?: number;
   /** Learnable per-channel weight (ones) and bias (zeros). */
@@ -100,11 +109,7 @@ export abstract class ChannelNorm {
   /** Throws when disposed; checks the input's channel count against numFeatures. */
   protected check(shape: unknown): void {
     if (this.w?.freed || this.rm?.freed) throw new TypeError(`${this.owner}: expected a live module, got one that was disposed`);
-    if (!Array.isArray(shape)) return; // the op reports it
-    const axis = this.channelAxis < 0 ? shape.length + this.channelAxis : this.channelAxis;
-    if (axis >= 0 && axis < shape.length && shape[axis] !== this.numFeatures) {
-      throw new RangeError(`shape[${axis}] (channels): expected ${this.numFeatures} (numFeatures), got ${describe(shape[axis])}`);
-    }
+    checkChannels(shape, this.channelAxis, this.numFeatures, "numFeatures");
   }
 
   /** Frees the parameters' and statistics' wasm memory. */

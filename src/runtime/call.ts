@@ -599,7 +599,8 @@ function sameHost(a: Slot, b: Slot): boolean {
   return a.where === Where.Host && b.where === Where.Host && a.buf === b.buf && a.at === b.at && a.length === b.length;
 }
 
-function align64(n: number): number {
+/** n rounded up to a multiple of 64 (block and work-area layouts). */
+export function align64(n: number): number {
   return Math.ceil(n / 64) * 64;
 }
 
