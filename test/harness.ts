@@ -150,8 +150,8 @@ export function reference(op: OpEntry, cols: number, inputs: PlainArgs, v: Varia
 const ulpOf = (v: number): number => 2 ** (Math.max(Math.floor(Math.log2(Math.abs(v))), -126) - 23);
 
 /** Error of got vs ref in ulp(ref), or in units of 2^-24 * scale when a scale is given (as the accuracy bounds are stated). */
-export function errorUnits(got: number, ref: number, scale: number | undefined): number {
-  const e = Math.abs(got - ref);
+export function errorUnits(got: number, ref: number, scale: number | undefined, floor = 0): number {
+  const e = Math.max(0, Math.abs(got - ref) - floor);
   if (scale !== undefined) return e === 0 ? 0 : e / (2 ** -24 * scale);
   if (Math.abs(ref) < 2 ** -126) return e < 2 ** -120 ? 0 : Infinity;
   return e / ulpOf(ref);
