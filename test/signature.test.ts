@@ -323,3 +323,98 @@ describe("init() and the default runtime", () => {
     expect(lib.getThreads()).toBe(1);
   });
 });
+
+describe("a repeated call (the memo that skips checking and planning) is the same call", () => {
+  for (const op of ops) {
+    for (const kind of ["tensor", "plain"] as const) {
+      it(`${op.name}: ${kind} arguments, called again with new data, freed or resized arrays, other scalars`, () => {
+        const v = full(op);
+        const rt = createRuntime({ backend: "wasm" });
+        const inputs = makeInputs(op, ROWS, COLS, ["normal", "offset40000"], v, 11);
+        const want = jsResult(op, inputs, v);
+        const wrap = (f: Float32Array): Float32Array | Tensor => (kind === "tensor" ? rt.from(f) : f.slice());
+        const a: Args = {}, o: Args = {};
+        for (const spec of op.inputs) a[spec.name] = inputs[spec.name] ? wrap(inputs[spec.name]!) : null;
+        for (const spec of op.outputs) if (want[spec.name]) o[spec.name] = wrap(new Float32Array(want[spec.name]!.length));
+        const updated = op.inputs.filter((s) => s.updated && a[s.name]);
+        const reset = () => { for (const s of updated) set(a[s.name]!, inputs[s.name]!); };
+        const set = (t: Float32Array | Tensor, f: Float32Array) => (t instanceof Tensor ? t.data : t).set(f);
+        const check = (what: string, w = want) => {
+          reset();
+          const ret = op.call(rt, COLS, a, defaultParams, o);
+          expectSameBits(results(op, ret, o, a), w, `${op.name} ${what}`);
+        };
+        const before = rt.chunks;
+        for (let i = 0; i < 3; i++) check(`call ${i + 1}`);
+        expect(rt.chunks - before, "the kernels ran on every call").toBeGreaterThanOrEqual(3);
+        // The row ops' calls are memoized (the others have hooks or work areas, and run in full every time).
+        const memoized = (rt as unknown as { memos: unknown[] }).memos.some((m) => m !== undefined);
+        expect(memoized, "a memo was kept").toBe(["layerNorm", "rmsNorm", "skipLayerNorm", "skipRmsNorm"].includes(op.name));
+        // New values in the first input: the repeat reads them (it keeps sizes and pointers, never data).
+        const x = op.inputs[0]!.name, x2 = inputs[x]!.map((e, i) => e * 0.5 + (i % 3));
+        const want2 = jsResult(op, { ...inputs, [x]: x2 }, v);
+        set(a[x]!, x2);
+        check("new data", want2);
+        check("new data again", want2);
+        set(a[x]!, inputs[x]!);
+        // Another eps: a different call.
+        const p2 = { ...defaultParams, eps: 0.25 };
+        reset();
+        const ret = op.call(rt, COLS, a, p2, o);
+        expectSameBits(results(op, ret, o, a), run(op, "js", COLS, inputs, v, p2), `${op.name} eps 0.25`);
+        check("back to the first eps");
+        // The first input freed (tensor) or detached (plain): the repeat is rejected like a new call.
+        const o0 = o[op.outputs[0]!.name]!;
+        const out0 = (o0 instanceof Tensor ? o0.data : o0).slice();
+        if (a[x] instanceof Tensor) {
+          (a[x] as Tensor).free();
+          expect(() => op.call(rt, COLS, a, defaultParams, o)).toThrow(/expected a live tensor, got a freed one/);
+        } else {
+          structuredClone((a[x] as Float32Array).buffer, { transfer: [(a[x] as Float32Array).buffer] });
+          expect(() => op.call(rt, COLS, a, defaultParams, o)).toThrow(/detached|length/);
+        }
+        expect(firstBitDifference(o0 instanceof Tensor ? o0.data : o0, out0), "the rejected call wrote nothing").toBe(-1);
+      });
+    }
+  }
+
+  it("a plain array over a resizable buffer that shrinks between calls, and a runtime whose thread threshold drops", async () => {
+    const rt = createRuntime({ backend: "wasm" });
+    const D = 16, buf = new ArrayBuffer(4 * D * 4, { maxByteLength: 4 * D * 8 });
+    const x = new Float32Array(buf); // length-tracking
+    x.set(normal(4 * D, 5));
+    const out = new Float32Array(4 * D);
+    expect(layerNorm(x, D, { out, runtime: rt })).toBe(out);
+    expect(layerNorm(x, D, { out, runtime: rt })).toBe(out);
+    // The same call without out (absent where the memo had a plain array): a new array.
+    const fresh = layerNorm(x, D, { runtime: rt });
+    expect(fresh).not.toBe(out);
+    expect(firstBitDifference(fresh, out)).toBe(-1);
+    buf.resize(4 * D * 2);
+    expect(x.length).toBe(2 * D);
+    expect(() => layerNorm(x, D, { out, runtime: rt })).toThrow(/out length: expected 32 \(x length\), got 64/);
+    const rt2 = await Runtime.create({ threads: 2 });
+    try {
+      const t = rt2.from(normal(64 * D, 6)), y = rt2.alloc(64 * D);
+      const want = layerNorm(t.data.slice(), D);
+      for (let i = 0; i < 2; i++) layerNorm(t, D, { out: y });
+      const jobs = (rt2 as unknown as { pool: { jobs: number } }).pool.jobs;
+      rt2.threadMinElements = 0;
+      rt2.partElements = D;
+      layerNorm(t, D, { out: y });
+      expect((rt2 as unknown as { pool: { jobs: number } }).pool.jobs, "the repeat ran on the pool once the threshold allowed it").toBeGreaterThan(jobs);
+      expect(firstBitDifference(y.data, want)).toBe(-1);
+    } finally {
+      rt2.shutdown();
+    }
+  });
+
+  it("an option getter that frees a tensor during a repeat: the call sees the freed tensor", () => {
+    const rt = createRuntime({ backend: "wasm" });
+    const x = rt.from(normal(64, 7)), w = rt.from(normal(16, 8)), y = rt.alloc(64);
+    for (let i = 0; i < 2; i++) layerNorm(x, 16, { weight: w, out: y });
+    const before = y.data.slice();
+    expect(() => layerNorm(x, 16, { weight: w, get out() { w.free(); return y; } })).toThrow(/weight: expected a live tensor, got a freed one/);
+    expect(firstBitDifference(y.data, before)).toBe(-1);
+  });
+});

@@ -20,7 +20,7 @@
 import { arenaCount, arenaOf, tensorState, type Tensor } from "./memory.js";
 import { defaultExists, defaultRuntime } from "./default.js";
 import { Runtime, type Float32Like } from "./runtime.js";
-import { copyInto, describe, f32Facts, f32View, isDetached } from "./typed.js";
+import { copyInto, describe, f32Facts, f32View, isDetached, sameFacts } from "./typed.js";
 import type { Kernels } from "./module.js";
 
 /** Named sizes of a call (rows, cols, n = x length, channels, ...). */
@@ -125,7 +125,13 @@ export interface Op<R> extends Signature<R> {
   readonly scalarAt: readonly number[];
   /** The op's reusable call state, and whether a call is using it (a getter may call the op again). */
   readonly pool: { busy: boolean; call: Call | null };
+  /** Index of the op's memo in Runtime.memos. */
+  readonly id: number;
+  /** The option keys of the last call with only valid keys, and their snapshot places. */
+  seen: { keys: string[]; at: number[] };
 }
+
+let ops = 0;
 
 export function signature<R>(sig: Signature<R>): Op<R> {
   const names = [...sig.arrays.map((a) => a.name), ...Object.keys(sig.scalars)];
@@ -139,7 +145,7 @@ export function signature<R>(sig: Signature<R>): Op<R> {
   return {
     ...sig, arrays, keys, keySet: new Set(keys), index: new Map(sig.arrays.map((a, i) => [a.name, i])), scalarNames, names: all, at,
     arrayAt: sig.arrays.map((a) => at.get(a.name)!), scalarAt: scalarNames.map((n) => at.get(n)!), pool: { busy: false, call: null },
-    scalarIndex: new Map(scalarNames.map((n, i) => [n, i])), parsers: scalarNames.map((n) => sig.scalars[n]!),
+    scalarIndex: new Map(scalarNames.map((n, i) => [n, i])), parsers: scalarNames.map((n) => sig.scalars[n]!), id: ops++, seen: { keys: [], at: [] },
   };
 }
 
@@ -169,16 +175,17 @@ export class Call {
   readonly op: Op<unknown>;
   rt!: Runtime;
   /** Named sizes, set by the op's dims(). */
-  readonly d: Dims = {};
+  d: Dims = {};
   /** Parsed scalars, in Op.scalarNames order (read them with scalar()). */
-  readonly sv: unknown[] = [];
+  sv: unknown[] = [];
   /** Byte offset of the kernels' work area (after reserve). */
   work = 0;
   /** @internal the wasm program and its plans (after reserve) */
   passes: Pass[] | null = null;
   plans: Plan[] = [];
-  /** @internal */
-  readonly slots: Slot[];
+  /** @internal (a memo's, during a replay) */
+  slots: Slot[];
+  private readonly own: { d: Dims; sv: unknown[]; slots: Slot[] };
   /** @internal the snapshot: every value as given, by place (Op.names) */
   readonly vals: unknown[];
 
@@ -186,6 +193,7 @@ export class Call {
     this.op = op;
     this.vals = new Array<unknown>(op.names.length);
     this.slots = op.arrays.map((a) => ({ where: Where.Absent, at: 0, length: 0, buf: null, value: null, made: false, io: a.io }));
+    this.own = { d: this.d, sv: this.sv, slots: this.slots };
   }
 
   private slot(name: string): Slot {
@@ -209,11 +217,20 @@ export class Call {
   }
   /** Drops every reference the call holds (the state is kept for the next call). */
   clear(): void {
-    const v = this.vals;
+    const own = this.own;
+    if (this.slots !== own.slots) {
+      // A replay ran on its memo's sizes and slots: they keep its runtime's tensors, never plain arrays.
+      for (const s of this.slots) if (s.where === Where.Host) s.buf = s.value = null;
+      this.d = own.d;
+      this.sv = own.sv;
+      this.slots = own.slots;
+    } else {
+      for (const s of this.slots) s.buf = s.value = null;
+      this.passes = null;
+      this.plans = [];
+    }
+    const v = this.vals; // (snapshot() relies on every place being undefined again)
     for (let i = 0; i < v.length; i++) v[i] = undefined;
-    for (const s of this.slots) s.buf = s.value = null;
-    this.passes = null;
-    this.plans = [];
     this.rt = null as unknown as Runtime; // a kept runtime would keep its whole memory (and workers) alive
   }
   /** The value given for `name`, as snapshotted. */
@@ -267,6 +284,11 @@ function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unk
   snapshot(op, positional, options, vals);
   const rt = resolveRuntime(op, vals);
   c.rt = rt;
+  const memo = rt.memos[op.id] as Memo | undefined;
+  if (memo !== undefined) {
+    if (repeats(c, memo)) return replay(c, memo);
+    rt.memos[op.id] = undefined;
+  }
   c.work = 0;
   c.passes = null;
   c.plans = [];
@@ -285,7 +307,139 @@ function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unk
     release(c);
     throw e;
   }
+  if (rt.backend === "wasm") rt.memos[op.id] = remember(c);
   return op.result(c);
+}
+
+// ---- a repeated call -------------------------------------------------------------------------
+
+/**
+ * What a repeat of the op's last call in a runtime may skip to. An inference loop calls an op with
+ * the same arrays and scalars every time, and checking, sizing and planning it again cost several
+ * times the kernel on a 1x64 row. Kept for a call on the wasm backend whose arrays were Tensors,
+ * plain Float32Arrays (not views over wasm memory) or absent, whose other values were primitives,
+ * and whose passes each ran in one piece on this thread with no hooks, work area or allocation:
+ * everything derived then depends on nothing but those values, so a repeat (the same tensor
+ * objects, still live; the same plain arrays, with the same byteOffset and length by the
+ * intrinsic getters; the same primitives by Object.is; the runtime still below its thread
+ * threshold for the call) makes the same kernel calls. The memo lives on the runtime
+ * (Runtime.memos), holds that runtime's tensors, and holds plain arrays only weakly: it keeps
+ * nothing alive that the runtime does not.
+ */
+interface Memo {
+  /**
+   * By snapshot place (but the last, "runtime": the memo's own): the value, with what kind of
+   * value it is: a primitive, a tensor (its state's freed flag checked), or a plain array (held
+   * weakly, in `vals` as WEAK, with its length and byteOffset by the intrinsic getters).
+   */
+  vals: unknown[];
+  kinds: Kind[];
+  weak: (WeakRef<object> | undefined)[];
+  lengths: number[];
+  offsets: number[];
+  /** Largest pass (rows x width): a pool with a threshold at or below it would thread the call. */
+  elements: number;
+  /** The call's parsed scalars, sizes and array slots (plain arrays' value and buffer left out). */
+  sv: unknown[];
+  d: Dims;
+  slots: Slot[];
+  /** The passes run, their plans, the staging scratch they need, and each lean pass's kernel arguments (null: staged). */
+  passes: Pass[];
+  plans: Plan[];
+  scratch: number;
+  fns: ((...a: number[]) => void)[];
+  args: (number[] | null)[];
+}
+
+function remember(c: Call): Memo | undefined {
+  const { rt, vals } = c;
+  const passes = c.passes;
+  if (!passes || c.work !== 0 || typeof WeakRef !== "function") return undefined;
+  for (const s of c.slots) if (s.made || (s.where === Where.Memory && !tensorState(s.value))) return undefined;
+  const m: Memo = {
+    vals: [], kinds: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
+    slots: c.slots.map((s) => ({ ...s, ...(s.where === Where.Host ? { buf: null, value: null } : {}) })),
+    passes: [], plans: [], scratch: 0, fns: [], args: [],
+  };
+  for (let i = 0; i < vals.length - 1; i++) { // the last place is "runtime": the memo's own runtime
+    const v = vals[i];
+    let kind = Kind.Prim, weak: WeakRef<object> | undefined, length = 0, offset = 0;
+    if (typeof v === "function") return undefined;
+    if (typeof v === "object" && v !== null) {
+      if (tensorState(v)) kind = Kind.Tensor;
+      else {
+        const f = f32Facts(v);
+        if (!f) return undefined; // a value the op parsed itself (an array shape)
+        kind = Kind.Plain;
+        weak = new WeakRef(v);
+        length = f.length;
+        offset = f.byteOffset;
+      }
+    }
+    m.vals.push(kind === Kind.Plain ? WEAK : v);
+    m.kinds.push(kind);
+    m.weak.push(weak);
+    m.lengths.push(length);
+    m.offsets.push(offset);
+  }
+  for (let i = 0; i < passes.length; i++) {
+    const p = passes[i]!, pl = c.plans[i]!;
+    if (pl.rows === 0) continue;
+    if (pl.threaded || pl.chunkRows < pl.rows || p.before || p.after) return undefined;
+    m.elements = Math.max(m.elements, pl.rows * (p.width ?? c.d.cols!));
+    m.scratch = Math.max(m.scratch, pl.scratch);
+    m.passes.push(p);
+    m.plans.push(pl);
+    m.fns.push(rt.kernels![p.kernel] as unknown as (...a: number[]) => void);
+    m.args.push(pl.staged.length === 0 ? leanArgs(c, p, pl) : null);
+  }
+  return m;
+}
+
+const enum Kind { Prim, Tensor, Plain }
+/** A plain array's place in Memo.vals: equal to no value a caller can pass. */
+const WEAK = Object.freeze({});
+
+function repeats(c: Call, m: Memo): boolean {
+  const { vals, rt } = c;
+  if (rt.pool !== null && m.elements >= rt.threadMinElements) return false;
+  const mv = m.vals, kinds = m.kinds;
+  for (let i = 0; i < mv.length; i++) {
+    const v = vals[i];
+    if (v === mv[i]) {
+      const k = kinds[i];
+      if (k === Kind.Tensor ? tensorState(v)!.freed : k === Kind.Prim && v === 0 && !Object.is(v, mv[i])) return false;
+    } else if (kinds[i] !== Kind.Plain || m.weak[i]!.deref() !== v || !sameFacts(v, m.lengths[i]!, m.offsets[i]!)) return false;
+  }
+  return true;
+}
+
+function replay<R>(c: Call, m: Memo): R {
+  const { op, rt, vals } = c;
+  c.sv = m.sv;
+  c.d = m.d;
+  c.slots = m.slots;
+  for (let i = 0; i < op.arrays.length; i++) {
+    const s = m.slots[i]!;
+    if (s.where !== Where.Host) continue;
+    const v = vals[op.arrayAt[i]!] as Float32Array;
+    s.value = v;
+    s.buf = f32Facts(v)!.buffer; // dropped again by clear()
+  }
+  try {
+    if (m.scratch > 0) rt.scratch(m.scratch);
+    for (let i = 0; i < m.passes.length; i++) {
+      const a = m.args[i];
+      if (a) {
+        rt.chunks++;
+        callKernel(m.fns[i]!, a);
+      } else runStagedOnce(c, m.passes[i]!, m.plans[i]!, m.fns[i]!);
+    }
+  } catch (e) {
+    rt.memos[op.id] = undefined;
+    throw e;
+  }
+  return op.result(c) as R;
 }
 
 // ---- 1. snapshot ----------------------------------------------------------------------------
@@ -297,13 +451,24 @@ function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unk
 function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unknown, vals: unknown[]): void {
   const P = op.positional.length;
   for (let i = 0; i < P; i++) vals[i] = positional[i];
-  for (let i = P; i < vals.length; i++) vals[i] = undefined;
-  if (options === undefined) return;
+  if (options === undefined) return; // (the other places are undefined: a new call, or clear())
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${op.op} options: expected an object, got ${describe(options)}`);
   }
   const o = options as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
+  // for-in reads a literal's keys and values fastest. While the keys come in the order of the
+  // last call's (a call site passes the same literal), their places are known; after the first
+  // other key, each is looked up. for-in also visits inherited keys, after every own one: they
+  // are not options (see own()).
+  const seen = op.seen, sk = seen.keys;
+  let i = 0, prefix = 0, fast = true;
+  for (const k in o) {
+    if (fast && k === sk[i]) {
+      vals[seen.at[i++]!] = o[k];
+      continue;
+    }
+    if (fast) { fast = false; prefix = i; own(o, sk, seen.at, prefix, vals); }
+    if (!hasOwn(o, k)) continue;
     const at = op.at.get(k);
     if (at !== undefined && at >= P) {
       vals[at] = o[k];
@@ -314,6 +479,24 @@ function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unkn
     const v = o[k];
     if (v != null) throw new TypeError(`${k}: expected none (${why}), got ${describe(v)}`);
   }
+  if (fast) {
+    own(o, sk, seen.at, i, vals);
+    if (i === sk.length) return;
+  }
+  // Remember this call's keys when they are all options.
+  const keys = Object.keys(o), at = keys.map((k) => { const a = op.at.get(k); return a !== undefined && a >= P ? a : -1; });
+  if (!at.includes(-1)) op.seen = { keys, at }; // (a "lacks" key is checked every time)
+}
+
+const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty) as (o: object, k: string) => boolean;
+
+/**
+ * The first n keys of `keys` were read by place as they came from for-in: when the last of them
+ * is an own property, all are (for-in visits own keys first); else the inherited ones are dropped.
+ */
+function own(o: object, keys: readonly string[], at: readonly number[], n: number, vals: unknown[]): void {
+  if (n === 0 || hasOwn(o, keys[n - 1]!)) return;
+  for (let i = 0; i < n; i++) if (!hasOwn(o, keys[i]!)) vals[at[i]!] = undefined;
 }
 
 function unknownKey(op: Op<unknown>, k: string): TypeError {
@@ -554,11 +737,8 @@ function plan(c: Call, p: Pass): Plan {
   const threaded = pool !== null && p.threads !== false && rows * width >= rt.threadMinElements && rows > align;
   const k = compile(op, p.args);
   const host: number[] = [];
-  const useSlot = (si: number): void => {
-    if (c.slots[si]!.where === Where.Host && !host.includes(si)) host.push(si);
-  };
-  for (let i = 0; i < k.kind.length; i++) if (k.kind[i] === Arg.Array) useSlot(k.slot[i]!);
-  if (p.uses) for (const u of p.uses) useSlot(op.index.get(u)!);
+  for (let i = 0; i < k.kind.length; i++) if (k.kind[i] === Arg.Array) addHost(c, host, k.slot[i]!);
+  if (p.uses) for (const u of p.uses) addHost(c, host, op.index.get(u)!);
   let rowBytes = 0;
   for (const si of host) rowBytes += 4 * perRow(c, op.arrays[si]!);
   const partRows = align * Math.max(1, Math.ceil(rt.partElements / (Math.max(width, 1) * align)));
@@ -590,6 +770,10 @@ function plan(c: Call, p: Pass): Plan {
   return { rows, chunkRows, partRows, threaded, buffers, scratch: rows === 0 ? 0 : at, k, staged: host, stagedAt };
 }
 
+function addHost(c: Call, host: number[], si: number): void {
+  if (c.slots[si]!.where === Where.Host && !host.includes(si)) host.push(si);
+}
+
 /** Elements an argument advances per row in this call (0: read or written whole). */
 function perRow(c: Call, a: ArrayArg): number {
   return a.per === undefined ? 0 : c.d[a.per]!;
@@ -609,23 +793,54 @@ function runPass(c: Call, p: Pass, pl: Plan): void {
   const { rt } = c;
   const fn = rt.kernels![p.kernel] as unknown as (...a: number[]) => void;
   // Every argument in wasm memory, one piece, this thread: the common small call, kept lean.
-  if (pl.staged.length === 0 && !pl.threaded && pl.chunkRows >= pl.rows && !p.before && !p.after) {
-    const k = pl.k, n = k.kind.length, args = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      switch (k.kind[i]) {
-        case Arg.Array: { const s = c.slots[k.slot[i]!]!; args[i] = s.where === Where.Absent ? 0 : s.at; break; }
-        case Arg.Name: args[i] = c.d[k.name[i]!]!; break;
-        case Arg.Scalar: { const v = c.sv[k.slot[i]!]; args[i] = typeof v === "boolean" ? +v : (v as number); break; }
-        case Arg.Rows: args[i] = pl.rows; break;
-        case Arg.Fn: args[i] = (p.args[i] as (ch: Chunk, c: Call) => number)({ row0: 0, rows: pl.rows, ptr: () => 0 }, c); break;
-        default: args[i] = k.value[i]!;
-      }
-    }
+  if (lean(p, pl)) {
     rt.chunks++;
-    callKernel(fn, args);
+    callKernel(fn, leanArgs(c, p, pl));
     return;
   }
-  runChunks(c, p, pl, fn);
+  if (pl.chunkRows >= pl.rows && !pl.threaded && !p.before && !p.after) runStagedOnce(c, p, pl, fn);
+  else runChunks(c, p, pl, fn);
+}
+
+/** A pass in one chunk on this thread (a small call on plain arrays): each staged array copied in whole, then out. */
+function runStagedOnce(c: Call, p: Pass, pl: Plan, fn: (...a: number[]) => void): void {
+  const { rt } = c;
+  const f32 = rt.arena.f32, scratch = rt.scratchPtr;
+  const args = leanArgs(c, p, pl);
+  const k = pl.k;
+  for (let j = 0; j < pl.staged.length; j++) {
+    const si = pl.staged[j]!, s = c.slots[si]!, at = scratch + pl.stagedAt[j]!;
+    // The caller's array itself: %TypedArray%.prototype.set reads its internal slots, not its properties.
+    if (s.io !== "out") copyInto(f32, s.value as Float32Array, at >> 2);
+    for (let i = 0; i < k.kind.length; i++) if (k.kind[i] === Arg.Array && k.slot[i] === si) args[i] = at;
+  }
+  rt.chunks++;
+  callKernel(fn, args);
+  for (let j = 0; j < pl.staged.length; j++) {
+    const s = c.slots[pl.staged[j]!]!, from = (scratch + pl.stagedAt[j]!) >> 2;
+    if (s.io !== "in") copyInto(s.value as Float32Array, f32.subarray(from, from + s.length));
+  }
+}
+
+/** A pass that runs as one kernel call on this thread, every argument in wasm memory. */
+function lean(p: Pass, pl: Plan): boolean {
+  return pl.staged.length === 0 && !pl.threaded && pl.chunkRows >= pl.rows && !p.before && !p.after;
+}
+
+/** The kernel arguments of a lean pass. */
+function leanArgs(c: Call, p: Pass, pl: Plan): number[] {
+  const k = pl.k, n = k.kind.length, args = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    switch (k.kind[i]) {
+      case Arg.Array: { const s = c.slots[k.slot[i]!]!; args[i] = s.where === Where.Absent ? 0 : s.at; break; }
+      case Arg.Name: args[i] = c.d[k.name[i]!]!; break;
+      case Arg.Scalar: { const v = c.sv[k.slot[i]!]; args[i] = typeof v === "boolean" ? +v : (v as number); break; }
+      case Arg.Rows: args[i] = pl.rows; break;
+      case Arg.Fn: args[i] = (p.args[i] as (ch: Chunk, c: Call) => number)({ row0: 0, rows: pl.rows, ptr: () => 0 }, c); break;
+      default: args[i] = k.value[i]!;
+    }
+  }
+  return args;
 }
 
 /**

@@ -64,7 +64,7 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
     let seen = Atomics.load(i32, 0);
     Atomics.add(i32, 10, 1);
     Atomics.notify(i32, 10);
-    const clock = globalThis.performance;
+    const clock = globalThis.performance ?? Date;
     for (;;) {
       // Spin a little before sleeping: a staged call starts a job per chunk, every ~100 us, and a
       // wake from Atomics.wait costs tens of microseconds here.

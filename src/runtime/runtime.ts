@@ -61,6 +61,8 @@ export class Runtime {
   partElements = PART_ELEMENTS;
   /** @internal kernel chunks run since the runtime was made (tests check that calls really span several). */
   chunks = 0;
+  /** @internal each op's last call here, when a repeat can skip to its kernel calls (call.ts, Memo) */
+  memos: unknown[] = [];
   /** Whether the memory is a shared WebAssembly.Memory (threaded runtimes). */
   readonly shared: boolean;
   /** @internal scratch block for kernel work areas (partial sums, per-channel parameters) */

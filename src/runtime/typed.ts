@@ -21,6 +21,11 @@ export function f32Facts(v: unknown): F32Facts | null {
   return { buffer: bufferOf(v), byteOffset: offsetOf(v), length: lengthOf(v) };
 }
 
+/** True when `v` (a genuine Float32Array) still has this length and byteOffset by the intrinsic getters. */
+export function sameFacts(v: unknown, length: number, byteOffset: number): boolean {
+  return lengthOf(v) === length && offsetOf(v) === byteOffset;
+}
+
 /** True when `buf` is a detached (non-shared) ArrayBuffer. */
 export function isDetached(buf: ArrayBufferLike): boolean {
   if (typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer) return false;
