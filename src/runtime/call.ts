@@ -20,7 +20,7 @@
 import { arenaCount, arenaOf, tensorState, type Tensor } from "./memory.js";
 import { defaultExists, defaultRuntime } from "./default.js";
 import { Runtime, type Float32Like } from "./runtime.js";
-import { copyInto, describe, f32Facts, f32View, isDetached, sameFacts } from "./typed.js";
+import { copyInto, describe, f32Buffer, f32Facts, f32View, isDetached, sameFacts } from "./typed.js";
 import type { Kernels } from "./module.js";
 
 /** Named sizes of a call (rows, cols, n = x length, channels, ...). */
@@ -252,17 +252,25 @@ export class Call {
     if (s.where === Where.Absent) return null;
     return s.where === Where.Memory ? f32View(this.rt.arena.buffer, s.at, s.length) : f32View(s.buf!, s.at, s.length);
   }
-  /** Tokens resolved for the fallback (arrays as views, NONE as null, ROWS as all rows). */
+  /**
+   * Tokens resolved for the fallback (arrays as views, NONE as null, ROWS as all rows). A plain
+   * array is passed itself: kernels only index their arrays, and indexing a genuine Float32Array
+   * (subclass or not) reads its elements whatever the object overrides; hooks and results, which
+   * call methods, use view().
+   */
   jsArgs(tokens: readonly Token[], rows = this.d.rows!): unknown[] {
-    const ch: Chunk = { row0: 0, rows, ptr: () => 0 };
-    return tokens.map((t) => {
-      if (typeof t === "number") return t;
-      if (typeof t === "function") return t(ch, this);
-      if (t === ROWS) return rows;
-      if (t === NONE) return null;
-      if (this.op.index.has(t)) return this.view(t);
-      return t in this.d ? this.d[t] : this.scalar(t);
-    });
+    const k = compile(this.op, tokens), n = tokens.length, out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      switch (k.kind[i]) {
+        case Arg.Array: { const s = this.slots[k.slot[i]!]!; out[i] = s.where === Where.Host ? s.value : this.view(k.name[i]!); break; }
+        case Arg.Name: out[i] = this.d[k.name[i]!]; break;
+        case Arg.Scalar: out[i] = this.sv[k.slot[i]!]; break;
+        case Arg.Rows: out[i] = rows; break;
+        case Arg.Fn: out[i] = (tokens[i] as (ch: Chunk, c: Call) => number)({ row0: 0, rows, ptr: () => 0 }, this); break;
+        default: out[i] = tokens[i] === NONE ? null : k.value[i];
+      }
+    }
+    return out;
   }
 }
 
@@ -307,7 +315,7 @@ function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unk
     release(c);
     throw e;
   }
-  if (rt.backend === "wasm") rt.memos[op.id] = remember(c);
+  rt.memos[op.id] = remember(c);
   return op.result(c);
 }
 
@@ -316,7 +324,7 @@ function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unk
 /**
  * What a repeat of the op's last call in a runtime may skip to. An inference loop calls an op with
  * the same arrays and scalars every time, and checking, sizing and planning it again cost several
- * times the kernel on a 1x64 row. Kept for a call on the wasm backend whose arrays were Tensors,
+ * times the kernel on a 1x64 row. Kept for a call (on either backend) whose arrays were Tensors,
  * plain Float32Arrays (not views over wasm memory) or absent, whose other values were primitives,
  * and whose passes each ran in one piece on this thread with no hooks, work area or allocation:
  * everything derived then depends on nothing but those values, so a repeat (the same tensor
@@ -343,6 +351,8 @@ interface Memo {
   sv: unknown[];
   d: Dims;
   slots: Slot[];
+  /** The JS fallback ran (no passes). */
+  js: boolean;
   /** The passes run, their plans, the staging scratch they need, and each lean pass's kernel arguments (null: staged). */
   passes: Pass[];
   plans: Plan[];
@@ -354,12 +364,12 @@ interface Memo {
 function remember(c: Call): Memo | undefined {
   const { rt, vals } = c;
   const passes = c.passes;
-  if (!passes || c.work !== 0 || typeof WeakRef !== "function") return undefined;
+  if (c.work !== 0 || typeof WeakRef !== "function") return undefined;
   for (const s of c.slots) if (s.made || (s.where === Where.Memory && !tensorState(s.value))) return undefined;
   const m: Memo = {
     vals: [], kinds: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
     slots: c.slots.map((s) => ({ ...s, ...(s.where === Where.Host ? { buf: null, value: null } : {}) })),
-    passes: [], plans: [], scratch: 0, fns: [], args: [],
+    js: false, passes: [], plans: [], scratch: 0, fns: [], args: [],
   };
   for (let i = 0; i < vals.length - 1; i++) { // the last place is "runtime": the memo's own runtime
     const v = vals[i];
@@ -382,7 +392,8 @@ function remember(c: Call): Memo | undefined {
     m.lengths.push(length);
     m.offsets.push(offset);
   }
-  for (let i = 0; i < passes.length; i++) {
+  m.js = passes === null;
+  if (passes) for (let i = 0; i < passes.length; i++) {
     const p = passes[i]!, pl = c.plans[i]!;
     if (pl.rows === 0) continue;
     if (pl.threaded || pl.chunkRows < pl.rows || p.before || p.after) return undefined;
@@ -424,9 +435,10 @@ function replay<R>(c: Call, m: Memo): R {
     if (s.where !== Where.Host) continue;
     const v = vals[op.arrayAt[i]!] as Float32Array;
     s.value = v;
-    s.buf = f32Facts(v)!.buffer; // dropped again by clear()
+    s.buf = f32Buffer(v); // dropped again by clear()
   }
   try {
+    if (m.js) op.js(c);
     if (m.scratch > 0) rt.scratch(m.scratch);
     for (let i = 0; i < m.passes.length; i++) {
       const a = m.args[i];

@@ -21,6 +21,11 @@ export function f32Facts(v: unknown): F32Facts | null {
   return { buffer: bufferOf(v), byteOffset: offsetOf(v), length: lengthOf(v) };
 }
 
+/** The buffer of `v` (a genuine Float32Array) by the intrinsic getter. */
+export function f32Buffer(v: unknown): ArrayBufferLike {
+  return bufferOf(v);
+}
+
 /** True when `v` (a genuine Float32Array) still has this length and byteOffset by the intrinsic getters. */
 export function sameFacts(v: unknown, length: number, byteOffset: number): boolean {
   return lengthOf(v) === length && offsetOf(v) === byteOffset;
