@@ -19,7 +19,13 @@ const FAIL = 11, DONE = 12, DEBUG_TRAP = 13, DEBUG_STALL = 14, TRAP_FN = 15;
 const MAX_ARGS = 16;
 /** Per-worker generation started / finished (Int32 each), then the failure message (length + char codes). */
 const MAX_WORKERS = 255, STATUS = 64 + 3 * MAX_ARGS * 8, MESSAGE = STATUS + 8 * MAX_WORKERS + 8, MESSAGE_CHARS = 255;
-/** How long an idle worker (and a joining caller) spins before it sleeps. */
+/**
+ * How long an idle worker (and a joining caller) spins before it sleeps, when the pool has no
+ * more threads than the engine reports cores: a staged call starts a job per chunk, ~100 us
+ * apart, and a wake from Atomics.wait costs 20-75 us here. With more threads than cores a
+ * spinning thread takes the core a working one needs (8 threads on 2 cores: 2.5 against 1.6-2.2
+ * ns/element with no spin), so such a pool sleeps at once.
+ */
 const SPIN_MS = 0.1;
 export const CONTROL_BYTES = MESSAGE + 4 * (MESSAGE_CHARS + 1);
 
@@ -141,6 +147,8 @@ export class Pool {
   private readonly fns: ((...a: number[]) => void)[];
   private readonly ids: Map<string, number>;
   private readonly canBlock: boolean;
+  /** SPIN_MS, or 0 for a pool with more threads than cores. */
+  private readonly spinMs: number;
   private closed = false;
   /** Kernel of the job started and not yet joined, or "". */
   private running = "";
@@ -149,8 +157,9 @@ export class Pool {
   /** Jobs started (tests check that a call really ran on the pool). */
   jobs = 0;
 
-  private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>) {
+  private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>, spinMs: number) {
     this.workers = workers;
+    this.spinMs = spinMs;
     this.threads = workers.length + 1;
     this.i32 = new Int32Array(buf, control, 16);
     this.f64 = new Float64Array(buf, control + 64, 3 * MAX_ARGS);
@@ -168,7 +177,7 @@ export class Pool {
    * resolves once all of them are ready. `exports` are the caller's own instance of `module`.
    * (This file imports nothing, so bundlers split it off whole: only thread users load it.)
    */
-  static async start(threads: number, memory: WebAssembly.Memory, control: number, exports: Record<string, unknown>, module: WebAssembly.Module): Promise<Pool> {
+  static async start(threads: number, memory: WebAssembly.Memory, control: number, exports: Record<string, unknown>, module: WebAssembly.Module, cores = threads): Promise<Pool> {
     if (threads - 1 > MAX_WORKERS) throw new RangeError(`threads: expected at most ${MAX_WORKERS + 1}, got ${threads}`);
     const names = Object.keys(exports).filter((k) => typeof exports[k] === "function");
     const buf = memory.buffer;
@@ -176,7 +185,8 @@ export class Pool {
     const i32 = new Int32Array(buf, control, 16);
     i32[TRAP_FN] = Math.max(0, names.indexOf("debugTrap"));
     const workers = await Promise.all(Array.from({ length: threads - 1 }, () => spawn()));
-    workers.forEach((w, index) => w.postMessage({ module, memory, control, names, index, status: STATUS, maxWorkers: MAX_WORKERS, message: MESSAGE, chars: MESSAGE_CHARS, spinMs: SPIN_MS }));
+    const spinMs = threads <= cores ? SPIN_MS : 0;
+    workers.forEach((w, index) => w.postMessage({ module, memory, control, names, index, status: STATUS, maxWorkers: MAX_WORKERS, message: MESSAGE, chars: MESSAGE_CHARS, spinMs }));
     // Wait for every worker to report ready (asynchronously: browsers start workers on this thread's loop).
     const deadline = Date.now() + 30_000;
     while (Atomics.load(i32, READY) < workers.length) {
@@ -187,7 +197,7 @@ export class Pool {
       await new Promise((r) => setTimeout(r, 1));
     }
     const ids = new Map(names.map((n, i) => [n, i]));
-    return new Pool(workers, buf, control, names.map((n) => exports[n] as (...a: number[]) => void), ids);
+    return new Pool(workers, buf, control, names.map((n) => exports[n] as (...a: number[]) => void), ids, spinMs);
   }
 
   /** False after shutdown() or retirement. */
@@ -268,7 +278,7 @@ export class Pool {
         throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`);
       }
       // Sleep only after a short spin: the last worker's part usually ends within microseconds.
-      if (this.canBlock && now() - since > SPIN_MS) {
+      if (this.canBlock && now() - since > this.spinMs) {
         const q = Atomics.load(i32, PENDING);
         if (q > 0) Atomics.wait(i32, PENDING, q, 50);
       }

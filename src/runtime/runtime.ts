@@ -78,7 +78,8 @@ export class Runtime {
     if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
       throw new RangeError(`threads: expected an integer from 1 to 256 or "auto", got ${describe(threads)}`);
     }
-    const n = threads === "auto" ? await availableThreads() : threads;
+    const cores = await availableThreads();
+    const n = threads === "auto" ? cores : threads;
     const rest = { ...options, threads: 1 };
     if (n <= 1) return new Runtime(rest);
     if (!threadsSupported()) {
@@ -92,7 +93,7 @@ export class Runtime {
     const { CONTROL_BYTES, Pool } = await import("./pool.js"); // loaded only by users of threads
     const rt = new Runtime(rest, true);
     const control = rt.arena.alloc(CONTROL_BYTES, true);
-    rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>, options.module ?? sharedKernelModule());
+    rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>, options.module ?? sharedKernelModule(), cores);
     return rt;
   }
 
