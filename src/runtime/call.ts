@@ -17,7 +17,7 @@
 //  4. run: the JS fallback on views, or the kernel program on pointers: in one piece when every
 //     argument lives in wasm memory, else in row chunks staged through the scratch, on the pool
 //     when there is one (copies of one chunk overlap the workers' compute on the next).
-import { arenaCount, arenaOf, tensorState, type Tensor } from "./memory.js";
+import { arenaCount, arenaOf, tensorState, type Tensor, type TensorState } from "./memory.js";
 import { defaultExists, defaultRuntime } from "./default.js";
 import { Runtime, type Float32Like } from "./runtime.js";
 import { copyInto, describe, f32Buffer, f32Facts, f32View, isDetached, sameFacts } from "./typed.js";
@@ -186,6 +186,8 @@ export class Call {
   /** @internal (a memo's, during a replay) */
   slots: Slot[];
   private readonly own: { d: Dims; sv: unknown[]; slots: Slot[] };
+  /** @internal a replay put plain arrays into its memo's slots (clear() drops them) */
+  hosted = false;
   /** @internal the snapshot: every value as given, by place (Op.names) */
   readonly vals: unknown[];
 
@@ -220,7 +222,8 @@ export class Call {
     const own = this.own;
     if (this.slots !== own.slots) {
       // A replay ran on its memo's sizes and slots: they keep its runtime's tensors, never plain arrays.
-      for (const s of this.slots) if (s.where === Where.Host) s.buf = s.value = null;
+      if (this.hosted) for (const s of this.slots) if (s.where === Where.Host) s.buf = s.value = null;
+      this.hosted = false;
       this.d = own.d;
       this.sv = own.sv;
       this.slots = own.slots;
@@ -342,15 +345,18 @@ interface Memo {
    */
   vals: unknown[];
   kinds: Kind[];
+  /** Per tensor place, the tensor's state (its freed flag). */
+  states: (TensorState | undefined)[];
   weak: (WeakRef<object> | undefined)[];
   lengths: number[];
   offsets: number[];
   /** Largest pass (rows x width): a pool with a threshold at or below it would thread the call. */
   elements: number;
-  /** The call's parsed scalars, sizes and array slots (plain arrays' value and buffer left out). */
+  /** The call's parsed scalars, sizes and array slots (plain arrays' value and buffer left out), and which slots are plain arrays. */
   sv: unknown[];
   d: Dims;
   slots: Slot[];
+  host: number[];
   /** The JS fallback ran (no passes). */
   js: boolean;
   /** The passes run, their plans, the staging scratch they need, and each lean pass's kernel arguments (null: staged). */
@@ -367,8 +373,9 @@ function remember(c: Call): Memo | undefined {
   if (c.work !== 0 || typeof WeakRef !== "function") return undefined;
   for (const s of c.slots) if (s.made || (s.where === Where.Memory && !tensorState(s.value))) return undefined;
   const m: Memo = {
-    vals: [], kinds: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
+    vals: [], kinds: [], states: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
     slots: c.slots.map((s) => ({ ...s, ...(s.where === Where.Host ? { buf: null, value: null } : {}) })),
+    host: c.slots.flatMap((s, i) => (s.where === Where.Host ? [i] : [])),
     js: false, passes: [], plans: [], scratch: 0, fns: [], args: [],
   };
   for (let i = 0; i < vals.length - 1; i++) { // the last place is "runtime": the memo's own runtime
@@ -388,6 +395,7 @@ function remember(c: Call): Memo | undefined {
     }
     m.vals.push(kind === Kind.Plain ? WEAK : v);
     m.kinds.push(kind);
+    m.states.push(kind === Kind.Tensor ? tensorState(v) : undefined);
     m.weak.push(weak);
     m.lengths.push(length);
     m.offsets.push(offset);
@@ -419,7 +427,7 @@ function repeats(c: Call, m: Memo): boolean {
     const v = vals[i];
     if (v === mv[i]) {
       const k = kinds[i];
-      if (k === Kind.Tensor ? tensorState(v)!.freed : k === Kind.Prim && v === 0 && !Object.is(v, mv[i])) return false;
+      if (k === Kind.Tensor ? m.states[i]!.freed : k === Kind.Prim && v === 0 && !Object.is(v, mv[i])) return false;
     } else if (kinds[i] !== Kind.Plain || m.weak[i]!.deref() !== v || !sameFacts(v, m.lengths[i]!, m.offsets[i]!)) return false;
   }
   return true;
@@ -430,10 +438,9 @@ function replay<R>(c: Call, m: Memo): R {
   c.sv = m.sv;
   c.d = m.d;
   c.slots = m.slots;
-  for (let i = 0; i < op.arrays.length; i++) {
-    const s = m.slots[i]!;
-    if (s.where !== Where.Host) continue;
-    const v = vals[op.arrayAt[i]!] as Float32Array;
+  c.hosted = m.host.length > 0;
+  for (let j = 0; j < m.host.length; j++) {
+    const i = m.host[j]!, s = m.slots[i]!, v = vals[op.arrayAt[i]!] as Float32Array;
     s.value = v;
     s.buf = f32Buffer(v); // dropped again by clear()
   }
