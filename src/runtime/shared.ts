@@ -51,10 +51,18 @@ let warned = false;
  * worker_threads), which embedded engines such as the jsc shell lack.
  */
 export function threadsSupported(): boolean {
-  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return false;
+  return noThreadsReason() === "";
+}
+
+/** Why threadsSupported() is false ("" when it is true), in words for the warning. */
+export function noThreadsReason(): string {
   const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; Blob?: unknown; process?: { versions?: { node?: string } } };
   const workers = g.process?.versions?.node !== undefined || (typeof g.Worker === "function" && g.Blob !== undefined);
-  return workers && g.crossOriginIsolated !== false;
+  if (!workers) return "this environment has no Worker (an embedded engine such as the jsc shell)";
+  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined" || g.crossOriginIsolated === false) {
+    return "SharedArrayBuffer is unavailable (a browser page needs Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  }
+  return "";
 }
 
 /** Warns once per process that threads were requested but cannot be used. */
