@@ -21,7 +21,7 @@ const runtimes: Record<string, Runtime> = {
   jsc: { cmd: process.env.JSC_PATH ?? "jsc", args: ["-m"], threads: false },
 };
 
-interface Probe { simd: boolean; threadsSupported: boolean; threadCount?: number; wasm: Record<string, string>; js: Record<string, string>; threads2: Record<string, string> | null }
+interface Probe { simd: boolean; threadsSupported: boolean; threadCount?: number; warning?: string; wasm: Record<string, string>; js: Record<string, string>; threads2: Record<string, string> | null }
 
 async function probeIn(name: string): Promise<Probe> {
   const { cmd, args } = runtimes[name]!;
@@ -64,6 +64,8 @@ describe("the probe gives Node's output bits in every runtime", () => {
         expect(p.threads2).toEqual(ref.wasm);
       } else {
         expect(p.threads2).toBeNull();
+        expect(p.threadCount).toBe(1);
+        expect(p.warning).toMatch(/threads requested but this environment has no Worker .*running single-threaded/);
       }
     });
   }
