@@ -113,31 +113,6 @@ describe("threads", () => {
     }
   });
 
-  it('"auto" keeps the threads that measurably run at once, not an inflated count the engine reports', async () => {
-    const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { versions?: { node?: string } } };
-    const reported = g.navigator?.hardwareConcurrency
-      ?? ((await import(/* @vite-ignore */ "node:" + "os")) as { availableParallelism(): number }).availableParallelism();
-    // An engine that says 4x what it reports now (WebKit said 4 on this 2-core machine).
-    const own = g.navigator !== undefined;
-    if (own) Object.defineProperty(g.navigator, "hardwareConcurrency", { value: 4 * reported, configurable: true });
-    else Object.defineProperty(globalThis, "navigator", { value: { hardwareConcurrency: 4 * reported }, configurable: true });
-    let rt: Runtime | undefined;
-    try {
-      rt = await Runtime.create({ threads: "auto" });
-      expect(rt.threads, `auto with ${4 * reported} cores reported, ${reported} real`).toBeLessThanOrEqual(reported + 1);
-      expect(rt.threads).toBeGreaterThanOrEqual(1);
-      const x = rt.from(fillRows(64, 256, ["normal"], 5)), y = rt.alloc(64 * 256);
-      rt.threadMinElements = 0;
-      rt.partElements = 256;
-      layerNorm(x, 256, { out: y });
-      expect(firstBitDifference(y.data, layerNorm(x.data.slice(), 256, { runtime: single }))).toBe(-1);
-    } finally {
-      rt?.shutdown();
-      if (own) delete (g.navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
-      else delete g.navigator;
-    }
-  });
-
   it("rejects bad thread counts and threads in the synchronous constructor", async () => {
     await expect(Runtime.create({ threads: 0 })).rejects.toThrow(/threads: expected an integer from 1 to 256 or "auto", got number 0/);
     await expect(Runtime.create({ threads: 1.5 })).rejects.toThrow(RangeError);

@@ -132,16 +132,14 @@ const now = (): number => (typeof performance === "object" ? performance.now() :
 
 export class Pool {
   /** Threads that run kernels, the caller included. */
-  get threads(): number {
-    return this.workers.length + 1;
-  }
+  readonly threads: number;
   /**
    * A job that makes no progress (no part finished, no worker done) for this long is diagnosed
    * and the pool retired. A part is ~32K elements (microseconds); the bound only has to outlast
    * the scheduler on a loaded machine.
    */
   stallMs = 30_000;
-  private workers: WorkerLike[];
+  private readonly workers: WorkerLike[];
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly status: Int32Array;
@@ -162,6 +160,7 @@ export class Pool {
   private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>, spinMs: number) {
     this.workers = workers;
     this.spinMs = spinMs;
+    this.threads = workers.length + 1;
     this.i32 = new Int32Array(buf, control, 16);
     this.f64 = new Float64Array(buf, control + 64, 3 * MAX_ARGS);
     this.status = new Int32Array(buf, control + STATUS, 2 * MAX_WORKERS);
@@ -199,39 +198,6 @@ export class Pool {
     }
     const ids = new Map(names.map((n, i) => [n, i]));
     return new Pool(workers, buf, control, names.map((n) => exports[n] as (...a: number[]) => void), ids, spinMs);
-  }
-
-  /**
-   * How many threads of this pool really run at once: the same job (many parts of a
-   * compute-bound kernel call, in cache) timed on the calling thread alone and on the whole
-   * pool, best of `rounds`; the speed-up, rounded, between 1 and threads. An engine may report
-   * more cores than the machine gives it (WebKit said 4 on 2), and each thread past the real
-   * count only adds contention.
-   */
-  measure(name: string, args: readonly number[], rowStride: readonly number[], rowsAt: number, partRows: number, partStride: readonly number[], parts: number, rounds = 5): number {
-    const fn = this.fns[this.ids.get(name)!]!;
-    let alone = Infinity, pooled = Infinity;
-    for (let r = 0; r < rounds; r++) {
-      let t0 = now();
-      const a = [...args];
-      for (let p = 0; p < parts; p++) {
-        for (let i = 0; i < a.length; i++) a[i] = args[i]! + p * partRows * rowStride[i]! + p * partStride[i]!;
-        a[rowsAt] = partRows;
-        fn(...a);
-      }
-      alone = Math.min(alone, now() - t0);
-      t0 = now();
-      this.run(name, args, rowStride, rowsAt, parts * partRows, partRows, partStride);
-      pooled = Math.min(pooled, now() - t0);
-    }
-    return Math.max(1, Math.min(this.threads, Math.round(alone / Math.max(pooled, 1e-6))));
-  }
-
-  /** Keeps `threads` threads (the caller and threads - 1 workers) and stops the others. */
-  limit(threads: number): void {
-    if (threads >= this.threads) return;
-    for (const w of this.workers.slice(threads - 1)) w.terminate();
-    this.workers = this.workers.slice(0, threads - 1);
   }
 
   /** False after shutdown() or retirement. */

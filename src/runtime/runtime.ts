@@ -94,17 +94,7 @@ export class Runtime {
     const { CONTROL_BYTES, Pool } = await import("./pool.js"); // loaded only by users of threads
     const rt = new Runtime(rest, true);
     const control = rt.arena.alloc(CONTROL_BYTES, true);
-    const pool = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>, options.module ?? sharedKernelModule(), cores);
-    if (threads === "auto") {
-      // "auto" keeps the threads that measurably run at once, not the count the engine reports.
-      const real = calibrate(rt, pool);
-      if (real <= 1) {
-        pool.shutdown();
-        return rt;
-      }
-      pool.limit(real);
-    }
-    rt.workers = pool;
+    rt.workers = await Pool.start(n, rt.arena.memory, control, rt.kernels as unknown as Record<string, unknown>, options.module ?? sharedKernelModule(), cores);
     return rt;
   }
 
@@ -252,22 +242,4 @@ function checkedLength(v: unknown): number {
   const n = typeof v === "object" && v !== null ? (v as { length?: unknown }).length : undefined;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new TypeError(`values: expected an array-like of numbers, got ${describe(v)}`);
   return n;
-}
-
-/**
- * Pool.measure on LayerNorm rows in cache: every part reads the same 8 rows of 1024 elements and
- * writes its own output rows (4 parts per thread; ~1-3 ms for the five rounds here).
- */
-function calibrate(rt: Runtime, pool: import("./pool.js").Pool): number {
-  const rows = 8, cols = 1024, parts = 4 * pool.threads;
-  const x = rt.arena.alloc(rows * cols * 4, true), y = rt.arena.alloc(parts * rows * cols * 4, true);
-  try {
-    new Float32Array(rt.arena.buffer, x, rows * cols).forEach((_, i, a) => { a[i] = Math.sin(i); });
-    const args = [x, 0, 0, y, 0, 0, rows, cols, 1e-5], none = args.map(() => 0);
-    const partStride = none.map((_, i) => (i === 3 ? rows * cols * 4 : 0));
-    return pool.measure("layerNorm", args, none, 6, rows, partStride, parts);
-  } finally {
-    rt.arena.release(y);
-    rt.arena.release(x);
-  }
 }
