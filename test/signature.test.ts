@@ -380,7 +380,8 @@ describe("a repeated call (the memo that skips checking and planning) is the sam
 
   it("a plain array over a resizable buffer that shrinks between calls, and a runtime whose thread threshold drops", async () => {
     const rt = createRuntime({ backend: "wasm" });
-    const D = 16, buf = new ArrayBuffer(4 * D * 4, { maxByteLength: 4 * D * 8 });
+    // Resizable ArrayBuffer (ES2024; the project's lib is ES2022).
+    const D = 16, buf = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(4 * D * 4, { maxByteLength: 4 * D * 8 });
     const x = new Float32Array(buf); // length-tracking
     x.set(normal(4 * D, 5));
     const out = new Float32Array(4 * D);

@@ -372,6 +372,7 @@ function remember(c: Call): Memo | undefined {
   const passes = c.passes;
   if (c.work !== 0 || typeof WeakRef !== "function") return undefined;
   for (const s of c.slots) if (s.made || (s.where === Where.Memory && !tensorState(s.value))) return undefined;
+  if (passes) for (let i = 0; i < passes.length; i++) if (c.plans[i]!.rows > 0 && !onePiece(passes[i]!, c.plans[i]!)) return undefined;
   const m: Memo = {
     vals: [], kinds: [], states: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
     slots: c.slots.map((s) => ({ ...s, ...(s.where === Where.Host ? { buf: null, value: null } : {}) })),
@@ -381,9 +382,10 @@ function remember(c: Call): Memo | undefined {
   for (let i = 0; i < vals.length - 1; i++) { // the last place is "runtime": the memo's own runtime
     const v = vals[i];
     let kind = Kind.Prim, weak: WeakRef<object> | undefined, length = 0, offset = 0;
+    const st = tensorState(v);
     if (typeof v === "function") return undefined;
     if (typeof v === "object" && v !== null) {
-      if (tensorState(v)) kind = Kind.Tensor;
+      if (st) kind = Kind.Tensor;
       else {
         const f = f32Facts(v);
         if (!f) return undefined; // a value the op parsed itself (an array shape)
@@ -395,7 +397,7 @@ function remember(c: Call): Memo | undefined {
     }
     m.vals.push(kind === Kind.Plain ? WEAK : v);
     m.kinds.push(kind);
-    m.states.push(kind === Kind.Tensor ? tensorState(v) : undefined);
+    m.states.push(st);
     m.weak.push(weak);
     m.lengths.push(length);
     m.offsets.push(offset);
@@ -404,7 +406,6 @@ function remember(c: Call): Memo | undefined {
   if (passes) for (let i = 0; i < passes.length; i++) {
     const p = passes[i]!, pl = c.plans[i]!;
     if (pl.rows === 0) continue;
-    if (pl.threaded || pl.chunkRows < pl.rows || p.before || p.after) return undefined;
     m.elements = Math.max(m.elements, pl.rows * (p.width ?? c.d.cols!));
     m.scratch = Math.max(m.scratch, pl.scratch);
     m.passes.push(p);
@@ -480,13 +481,13 @@ function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unkn
   // other key, each is looked up. for-in also visits inherited keys, after every own one: they
   // are not options (see own()).
   const seen = op.seen, sk = seen.keys;
-  let i = 0, prefix = 0, fast = true;
+  let i = 0, fast = true;
   for (const k in o) {
     if (fast && k === sk[i]) {
       vals[seen.at[i++]!] = o[k];
       continue;
     }
-    if (fast) { fast = false; prefix = i; own(o, sk, seen.at, prefix, vals); }
+    if (fast) { fast = false; own(o, sk, seen.at, i, vals); }
     if (!hasOwn(o, k)) continue;
     const at = op.at.get(k);
     if (at !== undefined && at >= P) {
@@ -817,7 +818,7 @@ function runPass(c: Call, p: Pass, pl: Plan): void {
     callKernel(fn, leanArgs(c, p, pl));
     return;
   }
-  if (pl.chunkRows >= pl.rows && !pl.threaded && !p.before && !p.after) runStagedOnce(c, p, pl, fn);
+  if (onePiece(p, pl)) runStagedOnce(c, p, pl, fn);
   else runChunks(c, p, pl, fn);
 }
 
@@ -841,9 +842,14 @@ function runStagedOnce(c: Call, p: Pass, pl: Plan, fn: (...a: number[]) => void)
   }
 }
 
+/** A pass that runs in one chunk on this thread, with no hooks. */
+function onePiece(p: Pass, pl: Plan): boolean {
+  return !pl.threaded && pl.chunkRows >= pl.rows && !p.before && !p.after;
+}
+
 /** A pass that runs as one kernel call on this thread, every argument in wasm memory. */
 function lean(p: Pass, pl: Plan): boolean {
-  return pl.staged.length === 0 && !pl.threaded && pl.chunkRows >= pl.rows && !p.before && !p.after;
+  return pl.staged.length === 0 && onePiece(p, pl);
 }
 
 /** The kernel arguments of a lean pass. */
