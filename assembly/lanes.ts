@@ -84,9 +84,102 @@ export function rowSums(xr: usize, d: i32, K: f64): void {
   return e - e == 0 ? <f64>e : 0;
 }
 
-// Mean and biased variance of the f32 row at xr (d > 0 elements, invD = 1/d), in the order above.
+// LayerNorm's mean and biased variance of the f32 row at xr (d > 0 elements, invD = 1/d). Rows
+// of d >= TWO_PASS_MIN take a centered two-pass in f32 lanes ("the f32 two-pass"), about half
+// the SIMD operations of the f64 lanes; shorter rows, and the rows it cannot serve, take the f64
+// one-pass above (rowMoments64):
+//   1. K = f32(x0 + S / 128), S = sum(f32(x - x0)) over the first 128 elements in the f32 block
+//      order of rowSumSq (terms x - x0 instead of x^2; x0 = x[0], so 40000 + noise sums noise):
+//      an estimate of the mean.
+//   2. s = sum(t), q = sum(f32(t * t)), t = f32(x - K), both in the f32 block order (elements
+//      i >= D16 add f64(t) and f64(t)^2 in order); m = s * invD, mean = K + m,
+//      var = max(q * invD - m^2, 0).
+// Step 2 is accepted when m^2 <= q * invD / 8: K is then within 0.4 std of the mean, nothing
+// cancels, and var keeps the relative error of q (a sum of squares: near 2^-24, as RMSNorm's).
+// Otherwise (the head of the row is not like the rest) step 2 is repeated once with K = f32(K + m).
+// Rows where K is not finite (an Inf or NaN, an f32 overflow), where q * invD is not in
+// [2^-100, Inf) (constant rows, squares that may be subnormal or overflow) or where the repeat
+// fails the same test take the f64 path.
 // @ts-ignore: decorator
 @inline export function rowMoments(xr: usize, d: i32, invD: f64, inline: bool = false): void {
+  if (d >= TWO_PASS_MIN && (inline ? rowMoments32Inline(xr, d, invD) : rowMoments32(xr, d, invD))) return;
+  rowMoments64(xr, d, invD, inline);
+}
+
+/** Shortest row the f32 two-pass serves (shorter rows: the f64 one-pass, faster there). */
+export const TWO_PASS_MIN: i32 = 128;
+
+// The f32 two-pass of rowMoments: sets momentMean and momentVar and returns true, or returns
+// false for a row the f64 path must take. Out of line for the kernels but layerNorm.
+export function rowMoments32(xr: usize, d: i32, invD: f64): bool {
+  return rowMoments32Inline(xr, d, invD);
+}
+// @ts-ignore: decorator
+@inline function rowMoments32Inline(xr: usize, d: i32, invD: f64): bool {
+  // Step 1: one block of 8 groups of 16.
+  const x0 = load<f32>(xr);
+  const zv = f32x4.splat(x0);
+  let a = f32x4.sub(v128.load(xr), zv), b = f32x4.sub(v128.load(xr, 16), zv);
+  let e = f32x4.sub(v128.load(xr, 32), zv), f = f32x4.sub(v128.load(xr, 48), zv);
+  for (let i = 16; i < 128; i += 16) {
+    const p = xr + (<usize>i << 2);
+    a = f32x4.add(a, f32x4.sub(v128.load(p), zv)); b = f32x4.add(b, f32x4.sub(v128.load(p, 16), zv));
+    e = f32x4.add(e, f32x4.sub(v128.load(p, 32), zv)); f = f32x4.add(f, f32x4.sub(v128.load(p, 48), zv));
+  }
+  const ae = f32x4.add(a, e), bf = f32x4.add(b, f);
+  let K = <f32>(<f64>x0 + combine8(lo2(ae), hi2(ae), lo2(bf), hi2(bf)) * 0.0078125);
+  const d16 = d & ~15;
+  for (let round = 0; round < 2 && K - K == 0; round++) {
+    // Step 2.
+    const kv = f32x4.splat(K);
+    let S0 = f64x2.splat(0), S1 = S0, S2 = S0, S3 = S0;
+    let Q0 = S0, Q1 = S0, Q2 = S0, Q3 = S0;
+    let i = 0;
+    while (i < d16) {
+      let p = xr + (<usize>i << 2);
+      let a = f32x4.sub(v128.load(p), kv), b = f32x4.sub(v128.load(p, 16), kv);
+      let e = f32x4.sub(v128.load(p, 32), kv), f = f32x4.sub(v128.load(p, 48), kv);
+      let qa = f32x4.mul(a, a), qb = f32x4.mul(b, b), qe = f32x4.mul(e, e), qf = f32x4.mul(f, f);
+      const end = min(i + 128, d16);
+      for (i += 16; i < end; i += 16) {
+        p = xr + (<usize>i << 2);
+        const ta = f32x4.sub(v128.load(p), kv), tb = f32x4.sub(v128.load(p, 16), kv);
+        const te = f32x4.sub(v128.load(p, 32), kv), tf = f32x4.sub(v128.load(p, 48), kv);
+        a = f32x4.add(a, ta); b = f32x4.add(b, tb); e = f32x4.add(e, te); f = f32x4.add(f, tf);
+        qa = f32x4.add(qa, f32x4.mul(ta, ta)); qb = f32x4.add(qb, f32x4.mul(tb, tb));
+        qe = f32x4.add(qe, f32x4.mul(te, te)); qf = f32x4.add(qf, f32x4.mul(tf, tf));
+      }
+      const ae = f32x4.add(a, e), bf = f32x4.add(b, f), qae = f32x4.add(qa, qe), qbf = f32x4.add(qb, qf);
+      S0 = f64x2.add(S0, lo2(ae)); S1 = f64x2.add(S1, hi2(ae));
+      S2 = f64x2.add(S2, lo2(bf)); S3 = f64x2.add(S3, hi2(bf));
+      Q0 = f64x2.add(Q0, lo2(qae)); Q1 = f64x2.add(Q1, hi2(qae));
+      Q2 = f64x2.add(Q2, lo2(qbf)); Q3 = f64x2.add(Q3, hi2(qbf));
+    }
+    let s = combine8(S0, S1, S2, S3);
+    let q = combine8(Q0, Q1, Q2, Q3);
+    for (; i < d; i++) {
+      const t = <f64>(load<f32>(xr + (<usize>i << 2)) - K);
+      s += t;
+      q += t * t;
+    }
+    const mq = q * invD;
+    if (!(mq >= TINY && mq < Infinity)) return false;
+    const m = s * invD;
+    if (m * m <= mq * 0.125) {
+      let v = mq - m * m;
+      if (v < 0) v = 0;
+      momentMean = <f64>K + m;
+      momentVar = v;
+      return true;
+    }
+    K = <f32>(<f64>K + m);
+  }
+  return false;
+}
+
+// The f64 path of rowMoments: the one-pass shifted f64 lane sums described at the top.
+// @ts-ignore: decorator
+@inline export function rowMoments64(xr: usize, d: i32, invD: f64, inline: bool = false): void {
   const K = shiftOf(load<f32>(xr));
   if (inline) rowSumsInline(xr, d, K);
   else rowSums(xr, d, K);

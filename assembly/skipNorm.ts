@@ -4,8 +4,9 @@
 // Algorithm (per row), reproduced bit for bit by src/fallback/skipNorm.ts:
 //   1. One pass over x, skip and residual bias: s[j] = (x[j] + skip[j]) + rb[j] in f32 (each add
 //      rounded; without rb: s = x + skip), stored to `sum` (or, without it, to y as scratch),
-//      LayerNorm: the f64 statistics of s accumulate in the same pass, in the lane order of lanes.ts,
-//        shifted by K = shiftOf(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments);
+//      LayerNorm: rowMoments of lanes.ts over the stored s (the row is in L1); for D < TWO_PASS_MIN
+//        (rowMoments' f64 one-pass) its sums accumulate in the add pass instead, in the lane order,
+//        shifted by K = shiftOf(s[0]): lanes sum s - K and (s - K)^2 (exactly rowMoments64);
 //      RMSNorm: the same pass sums f32(s * s) in the f32 block order of rowSumSq (lanes.ts), with
 //        its f64 path (reading s back) for the rows it sends there: exactly rowSumSq of the sum.
 //      So the result is bitwise the unfused layerNorm / rmsNorm of the sum.
@@ -17,7 +18,7 @@
 // skipPhase is the skip row of this call's first row.
 // Optional per-row outputs: mean (mhi; LayerNorm only), rstd (f32), and `stats` (test hook: f64
 // (mean, var) or (0, ms) pairs, bitwise those of lanes.ts moments). Absent pointers are 0.
-import { combine8, lo2, hi2, momentVar, rowSumSq64, shiftOf, TINY } from "./lanes";
+import { combine8, lo2, hi2, momentMean, momentVar, rowMoments, rowSumSq64, shiftOf, TINY, TWO_PASS_MIN } from "./lanes";
 import { normRow } from "./normalize";
 
 let accS: f64 = 0;
@@ -47,9 +48,14 @@ export function skipNorm(
       // RMSNorm's own copy skips the shift and the unused sum (~20% faster); the residual bias
       // is a per-vector branch (its own copies would cost ~800 bytes for no measured gain).
       if (rms) addRowSq(xr, sk, rb, dst, cols);
+      else if (cols >= TWO_PASS_MIN) addOnly(xr, sk, rb, dst, cols);
       else addRow(xr, sk, rb, dst, cols, false);
       if (++sr == skipRows) sr = 0;
-      if (rms) {
+      if (!rms && cols >= TWO_PASS_MIN) {
+        rowMoments(dst, cols, invD);
+        m = momentMean;
+        v = momentVar;
+      } else if (rms) {
         v = accQ * invD;
         if (!(v >= TINY && v < Infinity)) {
           rowSumSq64(dst, cols, invD);
@@ -161,4 +167,24 @@ export function skipNorm(
   accS = s;
   accQ = q;
   accK = K;
+}
+
+// s = (x + sk) [+ rb] stored to dst, nothing else (LayerNorm rows of D >= TWO_PASS_MIN).
+// @ts-ignore: decorator
+@inline function addOnly(xr: usize, sk: usize, rb: usize, dst: usize, d: i32): void {
+  const hasRB = rb != 0;
+  const d4 = d & ~3;
+  let i = 0;
+  for (; i < d4; i += 4) {
+    const o = <usize>i << 2;
+    let a = f32x4.add(v128.load(xr + o), v128.load(sk + o));
+    if (hasRB) a = f32x4.add(a, v128.load(rb + o));
+    v128.store(dst + o, a);
+  }
+  for (; i < d; i++) {
+    const o = <usize>i << 2;
+    let e = load<f32>(xr + o) + load<f32>(sk + o);
+    if (hasRB) e += load<f32>(rb + o);
+    store<f32>(dst + o, e);
+  }
 }

@@ -30,7 +30,7 @@ function measure(op: OpEntry, rows: number, cols: number, kinds: readonly string
     for (let i = 0; i < g.length; i++) {
       if (roleOf(name) === "row") {
         if (s) e.scaled = Math.max(e.scaled, units(g[i]!, r[i]!, s[i]));
-        else e.abs = Math.max(e.abs, Math.abs(g[i]! - r[i]!));
+        if (!s || op.absolute?.includes(name)) e.abs = Math.max(e.abs, Math.abs(g[i]! - r[i]!));
         if (name === main) e.main = Math.max(e.main, units(g[i]!, r[i]!, s?.[i]));
       } else {
         e.stats = Math.max(e.stats, units(g[i]!, r[i]!, s?.[i] ?? Math.abs(r[i]!)));

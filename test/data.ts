@@ -44,6 +44,9 @@ export const rowKinds: Record<string, (row: Float32Array, g: () => number, r: ()
   // N(0,1) with rare +-1e3 outliers, one of them at x[0]: the trap of statistics shifted by x[0]
   // (at D = 64, (mean - x[0])^2 is ~60 x the variance).
   rareOutliers: (row, g, r) => { for (let i = 0; i < row.length; i++) row[i] = r() < 1 / 32 ? (r() < 0.5 ? -1e3 : 1e3) : g(); row[0] = 1e3; },
+  // The first 128 values 1e3 away from the rest: the f32 two-pass's estimate of the mean from the
+  // head of the row is far off, so it takes its second round (and at D <= 1024, the f64 path).
+  headOffset: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = (i < 128 ? 1e3 : 0) + g(); },
   alternating: (row, g) => { for (let i = 0; i < row.length; i++) row[i] = i % 2 ? 1e10 * g() : 1e-10 * g(); },
   // Magnitudes 2^-60..2^60 at random: every f64 lane sum rounds, so accumulation order shows.
   wideRange: (row, _g, r) => { for (let i = 0; i < row.length; i++) row[i] = (r() < 0.5 ? -1 : 1) * 2 ** (120 * r() - 60); },

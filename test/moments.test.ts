@@ -13,7 +13,7 @@ describe("row statistics: kernel == fallback in f64", () => {
       const rt = runtimeFor("tensor");
       const kinds = Object.keys(rowKinds);
       let compared = 0;
-      for (const cols of [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 768, 1000, 4097]) {
+      for (const cols of [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 143, 144, 255, 256, 257, 768, 1000, 4097, 16400]) {
         const rows = kinds.length * 2;
         const x = fillRows(rows, cols, ["normal", ...kinds], cols * 7);
         const tx = rt.from(x);

@@ -17,8 +17,110 @@ export const sums = { s: 0, q: 0 };
 /** Twin of assembly/lanes.ts shiftOf: the row's first element, or 0 if it is not finite (position-independent mean). */
 export const shiftOf = (e: number): number => (e - e === 0 ? e : 0);
 
-/** Mean and biased variance of x[o .. o+d) (d > 0, invD = 1/d), bitwise equal to the wasm kernel's. */
+/** Twin of assembly/lanes.ts TWO_PASS_MIN. */
+export const TWO_PASS_MIN = 128;
+
+/** The f32 block order's f64 lanes: lane k (0..7) takes f32(f32 lane k + f32 lane k + 8) at the end of each block. */
+const accS = new Float64Array(8), accQ = new Float64Array(8);
+
+/** Eight f64 lanes combined in the lane order. */
+const combine = (a: Float64Array): number => ((a[0]! + a[4]!) + (a[2]! + a[6]!)) + ((a[1]! + a[5]!) + (a[3]! + a[7]!));
+
+/**
+ * Mean and biased variance of x[o .. o+d) (d > 0, invD = 1/d), bitwise equal to the wasm kernel's:
+ * for d >= TWO_PASS_MIN the f32 two-pass of assembly/lanes.ts rowMoments, else (or for the rows
+ * it sends there) rowMoments64.
+ */
 export function rowMoments(x: Float32Array, o: number, d: number, invD: number): void {
+  if (d < TWO_PASS_MIN || !twoPass(x, o, d, invD)) rowMoments64(x, o, d, invD);
+}
+
+/** Step 1 of the f32 two-pass: K = f32(x0 + S / 128), S = the f32 block order's sum of f32(x - x0) over x[o .. o+128). */
+function headMean(x: Float32Array, o: number): number {
+  const z = x[o]!;
+  let i = o;
+  let a0 = fr(x[i + 0]! - z), a1 = fr(x[i + 1]! - z), a2 = fr(x[i + 2]! - z), a3 = fr(x[i + 3]! - z);
+  let a4 = fr(x[i + 4]! - z), a5 = fr(x[i + 5]! - z), a6 = fr(x[i + 6]! - z), a7 = fr(x[i + 7]! - z);
+  let a8 = fr(x[i + 8]! - z), a9 = fr(x[i + 9]! - z), a10 = fr(x[i + 10]! - z), a11 = fr(x[i + 11]! - z);
+  let a12 = fr(x[i + 12]! - z), a13 = fr(x[i + 13]! - z), a14 = fr(x[i + 14]! - z), a15 = fr(x[i + 15]! - z);
+  for (i += 16; i < o + 128; i += 16) {
+    a0 = fr(a0 + fr(x[i + 0]! - z)); a1 = fr(a1 + fr(x[i + 1]! - z)); a2 = fr(a2 + fr(x[i + 2]! - z)); a3 = fr(a3 + fr(x[i + 3]! - z));
+    a4 = fr(a4 + fr(x[i + 4]! - z)); a5 = fr(a5 + fr(x[i + 5]! - z)); a6 = fr(a6 + fr(x[i + 6]! - z)); a7 = fr(a7 + fr(x[i + 7]! - z));
+    a8 = fr(a8 + fr(x[i + 8]! - z)); a9 = fr(a9 + fr(x[i + 9]! - z)); a10 = fr(a10 + fr(x[i + 10]! - z)); a11 = fr(a11 + fr(x[i + 11]! - z));
+    a12 = fr(a12 + fr(x[i + 12]! - z)); a13 = fr(a13 + fr(x[i + 13]! - z)); a14 = fr(a14 + fr(x[i + 14]! - z)); a15 = fr(a15 + fr(x[i + 15]! - z));
+  }
+  const S = ((fr(a0 + a8) + fr(a4 + a12)) + (fr(a2 + a10) + fr(a6 + a14))) + ((fr(a1 + a9) + fr(a5 + a13)) + (fr(a3 + a11) + fr(a7 + a15)));
+  return fr(z + S * 0.0078125);
+}
+
+/** Step 2's sums over x[o .. o+d) (sums.s = sum t, sums.q = sum f32(t * t), t = f32(x - K)), in the f32 block order. */
+function centeredSums(x: Float32Array, o: number, d: number, K: number): void {
+  const end16 = o + (d & ~15), end = o + d;
+  accS.fill(0);
+  accQ.fill(0);
+  let i = o;
+  while (i < end16) {
+    let t0 = fr(x[i + 0]! - K), t1 = fr(x[i + 1]! - K), t2 = fr(x[i + 2]! - K), t3 = fr(x[i + 3]! - K);
+    let t4 = fr(x[i + 4]! - K), t5 = fr(x[i + 5]! - K), t6 = fr(x[i + 6]! - K), t7 = fr(x[i + 7]! - K);
+    let t8 = fr(x[i + 8]! - K), t9 = fr(x[i + 9]! - K), t10 = fr(x[i + 10]! - K), t11 = fr(x[i + 11]! - K);
+    let t12 = fr(x[i + 12]! - K), t13 = fr(x[i + 13]! - K), t14 = fr(x[i + 14]! - K), t15 = fr(x[i + 15]! - K);
+    let q0 = fr(t0 * t0), q1 = fr(t1 * t1), q2 = fr(t2 * t2), q3 = fr(t3 * t3);
+    let q4 = fr(t4 * t4), q5 = fr(t5 * t5), q6 = fr(t6 * t6), q7 = fr(t7 * t7);
+    let q8 = fr(t8 * t8), q9 = fr(t9 * t9), q10 = fr(t10 * t10), q11 = fr(t11 * t11);
+    let q12 = fr(t12 * t12), q13 = fr(t13 * t13), q14 = fr(t14 * t14), q15 = fr(t15 * t15);
+    const bend = Math.min(i + 128, end16);
+    for (i += 16; i < bend; i += 16) {
+      let v: number;
+      v = fr(x[i + 0]! - K); t0 = fr(t0 + v); q0 = fr(q0 + fr(v * v)); v = fr(x[i + 1]! - K); t1 = fr(t1 + v); q1 = fr(q1 + fr(v * v));
+      v = fr(x[i + 2]! - K); t2 = fr(t2 + v); q2 = fr(q2 + fr(v * v)); v = fr(x[i + 3]! - K); t3 = fr(t3 + v); q3 = fr(q3 + fr(v * v));
+      v = fr(x[i + 4]! - K); t4 = fr(t4 + v); q4 = fr(q4 + fr(v * v)); v = fr(x[i + 5]! - K); t5 = fr(t5 + v); q5 = fr(q5 + fr(v * v));
+      v = fr(x[i + 6]! - K); t6 = fr(t6 + v); q6 = fr(q6 + fr(v * v)); v = fr(x[i + 7]! - K); t7 = fr(t7 + v); q7 = fr(q7 + fr(v * v));
+      v = fr(x[i + 8]! - K); t8 = fr(t8 + v); q8 = fr(q8 + fr(v * v)); v = fr(x[i + 9]! - K); t9 = fr(t9 + v); q9 = fr(q9 + fr(v * v));
+      v = fr(x[i + 10]! - K); t10 = fr(t10 + v); q10 = fr(q10 + fr(v * v)); v = fr(x[i + 11]! - K); t11 = fr(t11 + v); q11 = fr(q11 + fr(v * v));
+      v = fr(x[i + 12]! - K); t12 = fr(t12 + v); q12 = fr(q12 + fr(v * v)); v = fr(x[i + 13]! - K); t13 = fr(t13 + v); q13 = fr(q13 + fr(v * v));
+      v = fr(x[i + 14]! - K); t14 = fr(t14 + v); q14 = fr(q14 + fr(v * v)); v = fr(x[i + 15]! - K); t15 = fr(t15 + v); q15 = fr(q15 + fr(v * v));
+    }
+    accS[0] = accS[0]! + fr(t0 + t8); accQ[0] = accQ[0]! + fr(q0 + q8);
+    accS[1] = accS[1]! + fr(t1 + t9); accQ[1] = accQ[1]! + fr(q1 + q9);
+    accS[2] = accS[2]! + fr(t2 + t10); accQ[2] = accQ[2]! + fr(q2 + q10);
+    accS[3] = accS[3]! + fr(t3 + t11); accQ[3] = accQ[3]! + fr(q3 + q11);
+    accS[4] = accS[4]! + fr(t4 + t12); accQ[4] = accQ[4]! + fr(q4 + q12);
+    accS[5] = accS[5]! + fr(t5 + t13); accQ[5] = accQ[5]! + fr(q5 + q13);
+    accS[6] = accS[6]! + fr(t6 + t14); accQ[6] = accQ[6]! + fr(q6 + q14);
+    accS[7] = accS[7]! + fr(t7 + t15); accQ[7] = accQ[7]! + fr(q7 + q15);
+  }
+  let s = combine(accS), q = combine(accQ);
+  for (; i < end; i++) {
+    const t = fr(x[i]! - K);
+    s += t;
+    q += t * t;
+  }
+  sums.s = s;
+  sums.q = q;
+}
+
+/** Twin of assembly/lanes.ts rowMoments32: false for a row the f64 path must take. */
+function twoPass(x: Float32Array, o: number, d: number, invD: number): boolean {
+  let K = headMean(x, o);
+  for (let round = 0; round < 2 && K - K === 0; round++) {
+    centeredSums(x, o, d, K);
+    const mq = sums.q * invD;
+    if (!(mq >= TINY && mq < Infinity)) return false;
+    const m = sums.s * invD;
+    if (m * m <= mq * 0.125) {
+      let v = mq - m * m;
+      if (v < 0) v = 0;
+      moments.mean = K + m;
+      moments.variance = v;
+      return true;
+    }
+    K = fr(K + m);
+  }
+  return false;
+}
+
+/** The f64 path of rowMoments: the one-pass shifted f64 lane sums (assembly/lanes.ts rowMoments64). */
+function rowMoments64(x: Float32Array, o: number, d: number, invD: number): void {
   const K = shiftOf(x[o]!);
   rowSums(x, o, d, K);
   const m = sums.s * invD;

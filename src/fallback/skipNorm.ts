@@ -1,7 +1,8 @@
 // JS twin of assembly/skipNorm.ts: s = (x + skip) [+ rb] rounded per add, stored to sum (or y);
-// statistics of s (LayerNorm: f64 lane order, shift K = shiftOf(s[0]); RMSNorm: rowSumSq of
-// lanes.ts on the stored sum); then the element pass of fallback/normalize.ts from s to y.
-import { moments, rowSumSq, shiftOf } from "./lanes.js";
+// statistics of s (LayerNorm: rowMoments of lanes.ts on the stored sum, or for D < TWO_PASS_MIN
+// its f64 lane-order sums, shift K = shiftOf(s[0]), in the add pass; RMSNorm: rowSumSq on the
+// stored sum); then the element pass of fallback/normalize.ts from s to y.
+import { moments, rowMoments, rowSumSq, shiftOf, TWO_PASS_MIN } from "./lanes.js";
 import { normalizeRowJs } from "./normalize.js";
 
 const fr = Math.fround;
@@ -14,6 +15,8 @@ export function skipNormJs(
   const invD = 1 / cols;
   const dst = sum ?? y;
   const d8 = cols & ~7;
+  // LayerNorm rows of D < TWO_PASS_MIN: rowMoments64's sums in the add pass, as the kernel's addRow.
+  const fused = !rms && cols < TWO_PASS_MIN;
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const so = ((skipPhase + r) % skipRows) * cols;
     const K = rms ? 0 : shiftOf(rb ? fr(fr(x[o]! + skip[so]!) + rb[0]!) : fr(x[o]! + skip[so]!));
@@ -30,7 +33,7 @@ export function skipNormJs(
       }
       dst[i] = e0; dst[i + 1] = e1; dst[i + 2] = e2; dst[i + 3] = e3;
       dst[i + 4] = e4; dst[i + 5] = e5; dst[i + 6] = e6; dst[i + 7] = e7;
-      if (rms) continue; // RMSNorm: rowSumSq reads the stored sum back
+      if (!fused) continue; // rowSumSq / rowMoments read the stored sum back
       const t0 = e0 - K, t1 = e1 - K, t2 = e2 - K, t3 = e3 - K, t4 = e4 - K, t5 = e5 - K, t6 = e6 - K, t7 = e7 - K;
       s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5; s6 += t6; s7 += t7;
       q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
@@ -48,6 +51,10 @@ export function skipNormJs(
     let m = 0, v: number;
     if (rms) {
       rowSumSq(dst, o, cols, invD);
+      v = moments.variance;
+    } else if (!fused) {
+      rowMoments(dst, o, cols, invD);
+      m = moments.mean;
       v = moments.variance;
     } else {
       const sm = s * invD;

@@ -49,7 +49,8 @@ function rowStats(x: In, o: number, cols: number, rms: boolean): [number, number
  * Backward of layerNorm (rms false) or rmsNorm: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),
  * g = dy * w (rmsNorm: without mean(g)); dweight = sum dy * xhat, dbias = sum dy. Saved mean/rstd
  * are used as given (exact f32 values); otherwise computed in f64.
- * Scales: dx: rstd * (|g| + |mean(g)| + |xhat * mean(g xhat)|); dweight: sum |dy * xhat|; dbias: sum |dy|.
+ * Scales: dx: rstd * (|g| + mean|g| + (|xhat| + f) * mean(|g| (|xhat| + f))); dweight: sum |dy| (|xhat| + f);
+ * dbias: sum |dy|; f = sigma * rstd for recomputed LayerNorm statistics (their mean's error), else 0.
  */
 export function normBackwardReference(
   rms: boolean, dy: In, x: In, w: In | null, mean: In | null, rstd: In | null,
@@ -60,7 +61,7 @@ export function normBackwardReference(
   const xhat = new Float64Array(cols), g = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    let m: number, rs: number;
+    let m: number, rs: number, fl = 0;
     if (rstd) {
       rs = rstd[r]!;
       m = rms ? 0 : mean![r]!;
@@ -68,6 +69,9 @@ export function normBackwardReference(
       const [mm, v] = rowStats(x, o, cols, rms);
       m = mm;
       rs = 1 / Math.sqrt(v + eps);
+      // Recomputed LayerNorm statistics carry the mean to ~2^-24 x sigma (layerNorm's scale in
+      // src/registry.ts): xhat's errors are relative to |xhat| + sigma * rstd, not |xhat|.
+      if (!rms) fl = Math.sqrt(v) * rs;
     }
     let sa = 0, sb = 0, aa = 0, ab = 0;
     for (let j = 0; j < cols; j++) {
@@ -76,16 +80,16 @@ export function normBackwardReference(
       sa += g[j]!;
       sb += g[j]! * xhat[j]!;
       aa += Math.abs(g[j]!);
-      ab += Math.abs(g[j]! * xhat[j]!);
+      ab += Math.abs(g[j]!) * (Math.abs(xhat[j]!) + fl);
       dw[j] = dw[j]! + dy[o + j]! * xhat[j]!;
       db[j] = db[j]! + dy[o + j]!;
-      dwAbs[j] = dwAbs[j]! + Math.abs(dy[o + j]! * xhat[j]!);
+      dwAbs[j] = dwAbs[j]! + Math.abs(dy[o + j]!) * (Math.abs(xhat[j]!) + fl);
       dbAbs[j] = dbAbs[j]! + Math.abs(dy[o + j]!);
     }
     const ma = rms ? 0 : sa / cols, mb = sb / cols;
     for (let j = 0; j < cols; j++) {
       if (dx) dx[o + j] = rs * (g[j]! - ma - xhat[j]! * mb);
-      if (scale?.dx) scale.dx[o + j] = rs * (Math.abs(g[j]!) + (rms ? 0 : aa / cols) + Math.abs(xhat[j]!) * ab / cols);
+      if (scale?.dx) scale.dx[o + j] = rs * (Math.abs(g[j]!) + (rms ? 0 : aa / cols) + (Math.abs(xhat[j]!) + fl) * ab / cols);
     }
   }
   for (let j = 0; j < cols; j++) {
