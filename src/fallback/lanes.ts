@@ -38,20 +38,12 @@ export function rowMoments(x: Float32Array, o: number, d: number, invD: number):
 /** Step 1 of the f32 two-pass: K = f32(x0 + S / 128), S = the f32 block order's sum of f32(x - x0) over x[o .. o+128). */
 function headMean(x: Float32Array, o: number): number {
   const z = x[o]!;
-  let i = o;
-  let a0 = fr(x[i + 0]! - z), a1 = fr(x[i + 1]! - z), a2 = fr(x[i + 2]! - z), a3 = fr(x[i + 3]! - z);
-  let a4 = fr(x[i + 4]! - z), a5 = fr(x[i + 5]! - z), a6 = fr(x[i + 6]! - z), a7 = fr(x[i + 7]! - z);
-  let a8 = fr(x[i + 8]! - z), a9 = fr(x[i + 9]! - z), a10 = fr(x[i + 10]! - z), a11 = fr(x[i + 11]! - z);
-  let a12 = fr(x[i + 12]! - z), a13 = fr(x[i + 13]! - z), a14 = fr(x[i + 14]! - z), a15 = fr(x[i + 15]! - z);
-  for (i += 16; i < o + 128; i += 16) {
-    a0 = fr(a0 + fr(x[i + 0]! - z)); a1 = fr(a1 + fr(x[i + 1]! - z)); a2 = fr(a2 + fr(x[i + 2]! - z)); a3 = fr(a3 + fr(x[i + 3]! - z));
-    a4 = fr(a4 + fr(x[i + 4]! - z)); a5 = fr(a5 + fr(x[i + 5]! - z)); a6 = fr(a6 + fr(x[i + 6]! - z)); a7 = fr(a7 + fr(x[i + 7]! - z));
-    a8 = fr(a8 + fr(x[i + 8]! - z)); a9 = fr(a9 + fr(x[i + 9]! - z)); a10 = fr(a10 + fr(x[i + 10]! - z)); a11 = fr(a11 + fr(x[i + 11]! - z));
-    a12 = fr(a12 + fr(x[i + 12]! - z)); a13 = fr(a13 + fr(x[i + 13]! - z)); a14 = fr(a14 + fr(x[i + 14]! - z)); a15 = fr(a15 + fr(x[i + 15]! - z));
-  }
-  const S = ((fr(a0 + a8) + fr(a4 + a12)) + (fr(a2 + a10) + fr(a6 + a14))) + ((fr(a1 + a9) + fr(a5 + a13)) + (fr(a3 + a11) + fr(a7 + a15)));
-  return fr(z + S * 0.0078125);
+  for (let k = 0; k < 16; k++) head[k] = x[o + k]! - z; // (Float32Array stores round as f32x4 adds)
+  for (let i = o + 16; i < o + 128; i += 16) for (let k = 0; k < 16; k++) head[k] = head[k]! + fr(x[i + k]! - z);
+  const l = (k: number) => fr(head[k]! + head[k + 8]!);
+  return fr(z + (((l(0) + l(4)) + (l(2) + l(6))) + ((l(1) + l(5)) + (l(3) + l(7)))) * 0.0078125);
 }
+const head = new Float32Array(16);
 
 /** Step 2's sums over x[o .. o+d) (sums.s = sum t, sums.q = sum f32(t * t), t = f32(x - K)), in the f32 block order. */
 function centeredSums(x: Float32Array, o: number, d: number, K: number): void {
