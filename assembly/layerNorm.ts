@@ -1,13 +1,14 @@
 // LayerNorm forward over `rows` float32 rows of `cols` elements.
 //
 // Algorithm (per row), reproduced bit for bit by src/fallback/layerNorm.ts:
-//   1. mean and biased variance in f64 by rowMoments (lanes.ts states its accumulation order).
+//   1. mean and biased variance by rowMoments (lanes.ts: the f32 two-pass for D >= 128, else the
+//      f64 one-pass; it states both accumulation orders), as f64 values.
 //   2. rstd = 1 / sqrt(var + eps) in f64.
 //   3. The f64 mean is split into two f32 values, mhi = f32(mean), mlo = f32(mean - mhi), and
 //      r = f32(rstd). Element j is then computed in f32, each step rounded (normalize.ts):
 //        t = (x[j] - mhi) - mlo;  u = t * r;  y[j] = u * w[j] + b[j]
 //      (without weight: y = u [+ b]; without bias: y = u [* w]). For rows far from zero
-//      (40000 + noise) x - mhi is exact, so the split keeps the mean's f64 accuracy.
+//      (40000 + noise) x - mhi is exact, so the split keeps the mean's accuracy.
 // Optional outputs per row: mean[r] = mhi, rstd[r] = r. Pointers of absent tensors are 0.
 // No allocation; memory is touched only inside x, w, b, y, mean and rstd.
 import { rowMoments, momentMean, momentVar } from "./lanes";

@@ -35,6 +35,7 @@ export function skipNorm(
   const rowBytes = <usize>cols << 2;
   const invD = 1.0 / <f64>cols;
   let sr = skipPhase; // skip row of this call's first row (a chunk may start mid-cycle)
+  const twoPass = !rms && cols >= TWO_PASS_MIN; // LayerNorm statistics by rowMoments of the stored sum
   // Software-pipelined as layerNorm: iteration r adds row r and takes its statistics, then
   // normalises row r - 1 (its sqrt/div latency hidden behind row r's pass; rows are independent,
   // so the bits are unchanged).
@@ -48,10 +49,10 @@ export function skipNorm(
       // RMSNorm's own copy skips the shift and the unused sum (~20% faster); the residual bias
       // is a per-vector branch (its own copies would cost ~800 bytes for no measured gain).
       if (rms) addRowSq(xr, sk, rb, dst, cols);
-      else if (cols >= TWO_PASS_MIN) addOnly(xr, sk, rb, dst, cols);
+      else if (twoPass) addOnly(xr, sk, rb, dst, cols);
       else addRow(xr, sk, rb, dst, cols, false);
       if (++sr == skipRows) sr = 0;
-      if (!rms && cols >= TWO_PASS_MIN) {
+      if (twoPass) {
         rowMoments(dst, cols, invD);
         m = momentMean;
         v = momentVar;

@@ -1,8 +1,8 @@
 // JS twins of assembly/lanes.ts, in exactly the kernel's orders: the f64 "lane order" (eight
 // lanes, element i -> lane i % 8, combined ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail in
-// order) and, for RMSNorm's mean square, the "f32 block order" (16 f32 lanes rounded by
-// Math.fround after every step, as the kernel's f32x4 lanes round). Any change here must be
-// mirrored there, and vice versa.
+// order) and, for RMSNorm's mean square and LayerNorm's f32 two-pass (rows of D >= TWO_PASS_MIN),
+// the "f32 block order" (16 f32 lanes rounded by Math.fround after every step, as the kernel's
+// f32x4 lanes round). Any change here must be mirrored there, and vice versa.
 
 /** Rows per block of every cross-row reduction (assembly/lanes.ts BLOCK; a test checks they agree). */
 export const BLOCK = 32;
