@@ -410,6 +410,39 @@ describe("a repeated call (the memo that skips checking and planning) is the sam
     }
   });
 
+  it("tensors freed between repeats: other tensors leave the repeat alone, one the call uses is refused", () => {
+    const rt = createRuntime({ backend: "wasm" });
+    const x = rt.from(normal(64, 9)), w = rt.from(normal(16, 10)), b = rt.from(normal(16, 11)), y = rt.alloc(64);
+    const want = layerNorm(x.data.slice(), 16, { weight: w.data.slice(), bias: b.data.slice() });
+    for (let i = 0; i < 3; i++) {
+      rt.alloc(8).free(); // the memo's tensors are checked again after any free, and are still live
+      y.data.fill(0);
+      expect(layerNorm(x, 16, { weight: w, bias: b, out: y })).toBe(y);
+      expect(firstBitDifference(y.data, want)).toBe(-1);
+    }
+    b.free();
+    const before = y.data.slice();
+    expect(() => layerNorm(x, 16, { weight: w, bias: b, out: y })).toThrow(/^bias: expected a live tensor, got a freed one/);
+    expect(firstBitDifference(y.data, before)).toBe(-1);
+  });
+
+  it("an inherited key is not an option, even where the last call gave the same key as its own", () => {
+    const rt = createRuntime({ backend: "wasm" });
+    const x = normal(64, 12), w = normal(16, 13), other = new Float32Array(64);
+    const out = new Float32Array(64);
+    for (let i = 0; i < 2; i++) layerNorm(x, 16, { weight: w, runtime: rt, out });
+    // for-in gives the same keys in the same order, but `out` comes from the prototype: a new array is returned.
+    const o = Object.assign(Object.create({ out: other }) as object, { weight: w, runtime: rt });
+    const got = layerNorm(x, 16, o);
+    expect(got).not.toBe(other);
+    expect(firstBitDifference(got, out)).toBe(-1);
+    expect(other.every((e) => e === 0), "the inherited out was not written").toBe(true);
+    // And the first key inherited: weight is not applied.
+    for (let i = 0; i < 2; i++) layerNorm(x, 16, { out, runtime: rt, weight: w });
+    const o2 = Object.assign(Object.create({ weight: w }) as object, { out: other, runtime: rt });
+    expect(firstBitDifference(layerNorm(x, 16, o2), layerNorm(x, 16, { runtime: rt }))).toBe(-1);
+  });
+
   it("an option getter that frees a tensor during a repeat: the call sees the freed tensor", () => {
     const rt = createRuntime({ backend: "wasm" });
     const x = rt.from(normal(64, 7)), w = rt.from(normal(16, 8)), y = rt.alloc(64);

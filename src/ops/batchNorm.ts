@@ -170,7 +170,7 @@ const op = signature<Float32Like>({
       params, c.view("mean"), c.view("invStdDev"), c.scalar("populationVariance") as boolean);
     bnApplyJs(c.view("x")!, c.view("out")!, params, rows!, C!, inner!);
   },
-  result: (c) => c.value("out")!,
+  result: "out",
 });
 
 /**
@@ -186,7 +186,7 @@ export function batchNorm(x: Tensor, shape: readonly number[], options?: BatchNo
 export function batchNorm(x: Float32Array, shape: readonly number[], options?: BatchNormOptions): Float32Array;
 export function batchNorm(x: Float32Like, shape: readonly number[], options?: BatchNormOptions): Float32Like;
 export function batchNorm(x: Float32Like, shape: readonly number[], options?: BatchNormOptions): Float32Like {
-  return invoke(op, [x, shape], options);
+  return invoke(op, options, x, shape);
 }
 
 export interface BatchNormModuleOptions extends ChannelNormOptions {

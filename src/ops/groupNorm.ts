@@ -108,7 +108,7 @@ const groupNormOp = signature<Float32Like>({
     const { rows, C, S, G, cl } = c.d as Record<string, number>;
     groupNormJs(c.view("x")!, c.view("weight"), c.view("bias"), c.view("out")!, c.view("mean"), c.view("invStdDev"), null, 0, rows!, C!, S!, G!, c.num("eps"), !!cl);
   },
-  result: (c) => c.value("out")!,
+  result: "out",
 });
 
 /**
@@ -121,7 +121,7 @@ export function groupNorm(x: Tensor, shape: readonly number[], numGroups: number
 export function groupNorm(x: Float32Array, shape: readonly number[], numGroups: number, options?: GroupNormOptions): Float32Array;
 export function groupNorm(x: Float32Like, shape: readonly number[], numGroups: number, options?: GroupNormOptions): Float32Like;
 export function groupNorm(x: Float32Like, shape: readonly number[], numGroups: number, options?: GroupNormOptions): Float32Like {
-  return invoke(groupNormOp, [x, shape, numGroups], options);
+  return invoke(groupNormOp, options, x, shape, numGroups);
 }
 
 /**
@@ -188,7 +188,7 @@ export function groupNormBackward(dy: Tensor, x: Float32Like, shape: readonly nu
 export function groupNormBackward(dy: Float32Array, x: Float32Like, shape: readonly number[], numGroups: number, options?: GroupNormBackwardOptions): NormGradients<Float32Array>;
 export function groupNormBackward(dy: Float32Like, x: Float32Like, shape: readonly number[], numGroups: number, options?: GroupNormBackwardOptions): NormGradients;
 export function groupNormBackward(dy: Float32Like, x: Float32Like, shape: readonly number[], numGroups: number, options?: GroupNormBackwardOptions): NormGradients {
-  return invoke(groupNormBackwardOp, [dy, x, shape, numGroups], options);
+  return invoke(groupNormBackwardOp, options, dy, x, shape, numGroups);
 }
 
 export interface GroupNormModuleOptions {

@@ -147,7 +147,7 @@ export function instanceNorm(x: Tensor, shape: readonly number[], options?: Inst
 export function instanceNorm(x: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array;
 export function instanceNorm(x: Float32Like, shape: readonly number[], options?: InstanceNormOptions): Float32Like;
 export function instanceNorm(x: Float32Like, shape: readonly number[], options?: InstanceNormOptions): Float32Like {
-  return invoke(op, [x, shape], options);
+  return invoke(op, options, x, shape);
 }
 
 export interface InstanceNormModuleOptions extends ChannelNormOptions {

@@ -43,7 +43,7 @@ const op = signature<Float32Like>({
   dims: (c) => rowDims(c),
   passes: () => [{ kernel: "layerNorm", args: kernel }],
   js: (c) => layerNormJs(...(c.jsArgs(kernel) as Parameters<typeof layerNormJs>)),
-  result: (c) => c.value("out")!,
+  result: "out",
 });
 
 /**
@@ -56,7 +56,7 @@ export function layerNorm(x: Tensor, normalizedShape: Shape, options?: LayerNorm
 export function layerNorm(x: Float32Array, normalizedShape: Shape, options?: LayerNormOptions): Float32Array;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options?: LayerNormOptions): Float32Like;
 export function layerNorm(x: Float32Like, normalizedShape: Shape, options?: LayerNormOptions): Float32Like {
-  return invoke(op, [x, normalizedShape], options);
+  return invoke(op, options, x, normalizedShape);
 }
 
 export interface LayerNormModuleOptions {

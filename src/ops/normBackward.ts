@@ -121,7 +121,7 @@ export function layerNormBackward(dy: Tensor, x: Float32Like, normalizedShape: S
 export function layerNormBackward(dy: Float32Array, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients<Float32Array>;
 export function layerNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients;
 export function layerNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients {
-  return invoke(layerNormBackwardOp, [dy, x, normalizedShape], options);
+  return invoke(layerNormBackwardOp, options, dy, x, normalizedShape);
 }
 
 /**
@@ -133,5 +133,5 @@ export function rmsNormBackward(dy: Tensor, x: Float32Like, normalizedShape: Sha
 export function rmsNormBackward(dy: Float32Array, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients<Float32Array>;
 export function rmsNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients;
 export function rmsNormBackward(dy: Float32Like, x: Float32Like, normalizedShape: Shape, options?: RmsNormBackwardOptions): NormGradients {
-  return invoke(rmsNormBackwardOp, [dy, x, normalizedShape], options);
+  return invoke(rmsNormBackwardOp, options, dy, x, normalizedShape);
 }

@@ -43,7 +43,7 @@ const op = signature<Float32Like>({
   dims: (c) => rowDims(c),
   passes: () => [{ kernel: "rmsNorm", args: kernel }],
   js: (c) => rmsNormJs(...(c.jsArgs(kernel) as Parameters<typeof rmsNormJs>)),
-  result: (c) => c.value("out")!,
+  result: "out",
 });
 
 /**
@@ -55,7 +55,7 @@ export function rmsNorm(x: Tensor, normalizedShape: Shape, options?: RMSNormOpti
 export function rmsNorm(x: Float32Array, normalizedShape: Shape, options?: RMSNormOptions): Float32Array;
 export function rmsNorm(x: Float32Like, normalizedShape: Shape, options?: RMSNormOptions): Float32Like;
 export function rmsNorm(x: Float32Like, normalizedShape: Shape, options?: RMSNormOptions): Float32Like {
-  return invoke(op, [x, normalizedShape], options);
+  return invoke(op, options, x, normalizedShape);
 }
 
 export interface RMSNormModuleOptions {

@@ -79,7 +79,7 @@ function skipOp(rms: boolean) {
     },
     passes: (c) => [{ kernel: "skipNorm", args: kernel, align: c.d.skipPer ? 1 : c.d.skipRows!, chunkAlign: 1 }],
     js: (c) => skipNormJs(...(c.jsArgs(kernel) as Parameters<typeof skipNormJs>)),
-    result: (c) => c.value("out")!,
+    result: "out",
   });
 }
 
@@ -96,7 +96,7 @@ export function skipLayerNorm(x: Tensor, skip: Float32Like, normalizedShape: Sha
 export function skipLayerNorm(x: Float32Array, skip: Float32Like, normalizedShape: Shape, options?: SkipLayerNormOptions): Float32Array;
 export function skipLayerNorm(x: Float32Like, skip: Float32Like, normalizedShape: Shape, options?: SkipLayerNormOptions): Float32Like;
 export function skipLayerNorm(x: Float32Like, skip: Float32Like, normalizedShape: Shape, options?: SkipLayerNormOptions): Float32Like {
-  return invoke(skipLayerNormOp, [x, skip, normalizedShape], options);
+  return invoke(skipLayerNormOp, options, x, skip, normalizedShape);
 }
 
 /**
@@ -108,5 +108,5 @@ export function skipRmsNorm(x: Tensor, skip: Float32Like, normalizedShape: Shape
 export function skipRmsNorm(x: Float32Array, skip: Float32Like, normalizedShape: Shape, options?: SkipRmsNormOptions): Float32Array;
 export function skipRmsNorm(x: Float32Like, skip: Float32Like, normalizedShape: Shape, options?: SkipRmsNormOptions): Float32Like;
 export function skipRmsNorm(x: Float32Like, skip: Float32Like, normalizedShape: Shape, options?: SkipRmsNormOptions): Float32Like {
-  return invoke(skipRmsNormOp, [x, skip, normalizedShape], options);
+  return invoke(skipRmsNormOp, options, x, skip, normalizedShape);
 }

@@ -104,12 +104,13 @@ export interface Signature<R> {
   passes(c: Call): Pass[];
   /** The JS fallback program, on views. */
   js(c: Call): void;
-  /** What the op returns. */
-  result(c: Call): R;
+  /** What the op returns: the named array argument (as given or made), or what the function builds. */
+  result: string | ((c: Call) => R);
 }
 
 /** A compiled signature: the declaration plus what is derived from it once. */
-export interface Op<R> extends Signature<R> {
+export interface Op<R> extends Omit<Signature<R>, "result"> {
+  result(c: Call): R;
   /** Valid option keys (every non-positional name and "runtime"), in declaration order. */
   readonly keys: readonly string[];
   readonly keySet: ReadonlySet<string>;
@@ -142,8 +143,10 @@ export function signature<R>(sig: Signature<R>): Op<R> {
     name: x.name, io: x.io, len: x.len, per: x.per, optional: x.optional ?? false, alloc: x.alloc ?? false, inPlace: x.inPlace, what: x.what,
   }));
   const scalarNames = Object.keys(sig.scalars);
+  const returned = typeof sig.result === "string" ? sig.arrays.findIndex((a) => a.name === sig.result) : -1;
+  if (typeof sig.result === "string" && returned < 0) throw new Error(`${sig.op}: result "${sig.result}" is not an array argument`);
   return {
-    ...sig, arrays, keys, keySet: new Set(keys), index: new Map(sig.arrays.map((a, i) => [a.name, i])), scalarNames, names: all, at,
+    ...sig, arrays, result: typeof sig.result === "string" ? (c) => c.slots[returned]!.value as R : sig.result, keys, keySet: new Set(keys), index: new Map(sig.arrays.map((a, i) => [a.name, i])), scalarNames, names: all, at,
     arrayAt: sig.arrays.map((a) => at.get(a.name)!), scalarAt: scalarNames.map((n) => at.get(n)!), pool: { busy: false, call: null },
     scalarIndex: new Map(scalarNames.map((n, i) => [n, i])), parsers: scalarNames.map((n) => sig.scalars[n]!), id: ops++, seen: { keys: [], at: [] },
   };
@@ -277,22 +280,35 @@ export class Call {
   }
 }
 
-/** Runs one call of `op`: the whole mechanism described at the top of this file. */
-export function invoke<R>(op: Op<R>, positional: readonly unknown[], options: unknown): R {
+/**
+ * Runs one call of `op`: the whole mechanism described at the top of this file. The positional
+ * values come as separate parameters (an op has one to four), which spares a small call an array.
+ */
+export function invoke<R>(op: Op<R>, options: unknown, p0: unknown, p1?: unknown, p2?: unknown, p3?: unknown): R {
   const pool = op.pool;
-  if (pool.busy) return run(op, new Call(op as Op<unknown>), positional, options);
+  if (pool.busy) return run(op, positionals(new Call(op as Op<unknown>), p0, p1, p2, p3), options);
   pool.busy = true;
   try {
-    return run(op, (pool.call ??= new Call(op as Op<unknown>)), positional, options);
+    return run(op, positionals((pool.call ??= new Call(op as Op<unknown>)), p0, p1, p2, p3), options);
   } finally {
     pool.busy = false;
     pool.call?.clear();
   }
 }
 
-function run<R>(op: Op<R>, c: Call, positional: readonly unknown[], options: unknown): R {
+/** Puts the positional values in their snapshot places (the first ones). */
+function positionals(c: Call, p0: unknown, p1: unknown, p2: unknown, p3: unknown): Call {
+  const v = c.vals, P = c.op.positional.length;
+  v[0] = p0;
+  if (P > 1) v[1] = p1;
+  if (P > 2) v[2] = p2;
+  if (P > 3) v[3] = p3;
+  return c;
+}
+
+function run<R>(op: Op<R>, c: Call, options: unknown): R {
   const vals = c.vals;
-  snapshot(op, positional, options, vals);
+  snapshot(op, options, vals);
   const rt = resolveRuntime(op, vals);
   c.rt = rt;
   const memo = rt.memos[op.id] as Memo | undefined;
@@ -345,8 +361,11 @@ interface Memo {
    */
   vals: unknown[];
   kinds: Kind[];
-  /** Per tensor place, the tensor's state (its freed flag). */
-  states: (TensorState | undefined)[];
+  /** The tensors' states, checked for a freed one when the arena has freed any tensor since `freed`. */
+  states: TensorState[];
+  freed: number;
+  /** Places whose value was the number 0: a repeat must give a zero of the same sign. */
+  zeros: number[];
   weak: (WeakRef<object> | undefined)[];
   lengths: number[];
   offsets: number[];
@@ -374,7 +393,7 @@ function remember(c: Call): Memo | undefined {
   for (const s of c.slots) if (s.made || (s.where === Where.Memory && !tensorState(s.value))) return undefined;
   if (passes) for (let i = 0; i < passes.length; i++) if (c.plans[i]!.rows > 0 && !onePiece(passes[i]!, c.plans[i]!)) return undefined;
   const m: Memo = {
-    vals: [], kinds: [], states: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
+    vals: [], kinds: [], states: [], freed: rt.arena.tensorsFreed, zeros: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
     slots: c.slots.map((s) => ({ ...s, ...(s.where === Where.Host ? { buf: null, value: null } : {}) })),
     host: c.slots.flatMap((s, i) => (s.where === Where.Host ? [i] : [])),
     js: false, passes: [], plans: [], scratch: 0, fns: [], args: [],
@@ -397,7 +416,8 @@ function remember(c: Call): Memo | undefined {
     }
     m.vals.push(kind === Kind.Plain ? WEAK : v);
     m.kinds.push(kind);
-    m.states.push(st);
+    if (st) m.states.push(st);
+    if (v === 0) m.zeros.push(i);
     m.weak.push(weak);
     m.lengths.push(length);
     m.offsets.push(offset);
@@ -423,13 +443,15 @@ const WEAK = Object.freeze({});
 function repeats(c: Call, m: Memo): boolean {
   const { vals, rt } = c;
   if (rt.pool !== null && m.elements >= rt.threadMinElements) return false;
-  const mv = m.vals, kinds = m.kinds;
+  const mv = m.vals;
   for (let i = 0; i < mv.length; i++) {
     const v = vals[i];
-    if (v === mv[i]) {
-      const k = kinds[i];
-      if (k === Kind.Tensor ? m.states[i]!.freed : k === Kind.Prim && v === 0 && !Object.is(v, mv[i])) return false;
-    } else if (kinds[i] !== Kind.Plain || m.weak[i]!.deref() !== v || !sameFacts(v, m.lengths[i]!, m.offsets[i]!)) return false;
+    if (v !== mv[i] && (m.kinds[i] !== Kind.Plain || m.weak[i]!.deref() !== v || !sameFacts(v, m.lengths[i]!, m.offsets[i]!))) return false;
+  }
+  for (let j = 0; j < m.zeros.length; j++) if (!Object.is(vals[m.zeros[j]!], mv[m.zeros[j]!])) return false;
+  if (m.freed !== rt.arena.tensorsFreed) {
+    for (let j = 0; j < m.states.length; j++) if (m.states[j]!.freed) return false;
+    m.freed = rt.arena.tensorsFreed;
   }
   return true;
 }
@@ -465,12 +487,11 @@ function replay<R>(c: Call, m: Memo): R {
 // ---- 1. snapshot ----------------------------------------------------------------------------
 
 /**
- * Reads the positional values and each own enumerable option once (a getter or a Proxy's get trap
+ * Reads each own enumerable option once (a getter or a Proxy's get trap
  * runs once; an unknown key throws before anything else happens).
  */
-function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unknown, vals: unknown[]): void {
+function snapshot(op: Op<unknown>, options: unknown, vals: unknown[]): void {
   const P = op.positional.length;
-  for (let i = 0; i < P; i++) vals[i] = positional[i];
   if (options === undefined) return; // (the other places are undefined: a new call, or clear())
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${op.op} options: expected an object, got ${describe(options)}`);
@@ -479,15 +500,18 @@ function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unkn
   // for-in reads a literal's keys and values fastest. While the keys come in the order of the
   // last call's (a call site passes the same literal), their places are known; after the first
   // other key, each is looked up. for-in also visits inherited keys, after every own one: they
-  // are not options (see own()).
+  // are not options. (The own-key test on for-in's own key, written out as below, costs the JIT a
+  // map check, where a bound or Object.hasOwn test costs a lookup; a bundler turns a module const
+  // into a var, which the JIT cannot see through. A caller who replaced the intrinsics can at
+  // worst make an inherited value count as given.)
   const seen = op.seen, sk = seen.keys;
   let i = 0, fast = true;
   for (const k in o) {
-    if (fast && k === sk[i]) {
+    if (fast && k === sk[i] && Object.prototype.hasOwnProperty.call(o, k)) {
       vals[seen.at[i++]!] = o[k];
       continue;
     }
-    if (fast) { fast = false; own(o, sk, seen.at, i, vals); }
+    fast = false;
     if (!hasOwn(o, k)) continue;
     const at = op.at.get(k);
     if (at !== undefined && at >= P) {
@@ -499,25 +523,14 @@ function snapshot(op: Op<unknown>, positional: readonly unknown[], options: unkn
     const v = o[k];
     if (v != null) throw new TypeError(`${k}: expected none (${why}), got ${describe(v)}`);
   }
-  if (fast) {
-    own(o, sk, seen.at, i, vals);
-    if (i === sk.length) return;
-  }
+  if (fast && i === sk.length) return;
   // Remember this call's keys when they are all options.
   const keys = Object.keys(o), at = keys.map((k) => { const a = op.at.get(k); return a !== undefined && a >= P ? a : -1; });
   if (!at.includes(-1)) op.seen = { keys, at }; // (a "lacks" key is checked every time)
 }
 
+/** Own-key test for keys other than for-in's: the intrinsic, bound (a caller cannot replace it later). */
 const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty) as (o: object, k: string) => boolean;
-
-/**
- * The first n keys of `keys` were read by place as they came from for-in: when the last of them
- * is an own property, all are (for-in visits own keys first); else the inherited ones are dropped.
- */
-function own(o: object, keys: readonly string[], at: readonly number[], n: number, vals: unknown[]): void {
-  if (n === 0 || hasOwn(o, keys[n - 1]!)) return;
-  for (let i = 0; i < n; i++) if (!hasOwn(o, keys[i]!)) vals[at[i]!] = undefined;
-}
 
 function unknownKey(op: Op<unknown>, k: string): TypeError {
   let best = "", dist = Infinity;

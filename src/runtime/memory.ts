@@ -40,6 +40,8 @@ export class Arena {
   /** Largest number of bytes ever in use (live blocks), for soak reports. */
   highWater = 0;
   inUse = 0;
+  /** Tensors freed so far: a memo whose tensors were live is still right while this is unchanged. */
+  tensorsFreed = 0;
 
   /** The runtime that owns this memory (opaque here). */
   readonly owner: unknown;
@@ -264,6 +266,7 @@ export class Tensor {
     const s = this.#s;
     if (s.freed) throw new TypeError("tensor freed twice (expected a live tensor, got a freed one)");
     s.freed = true;
+    s.arena.tensorsFreed++;
     leaks?.unregister(s);
     s.arena.release(s.ptr);
   }
