@@ -143,13 +143,20 @@ export function signature<R>(sig: Signature<R>): Op<R> {
     name: x.name, io: x.io, len: x.len, per: x.per, optional: x.optional ?? false, alloc: x.alloc ?? false, inPlace: x.inPlace, what: x.what,
   }));
   const scalarNames = Object.keys(sig.scalars);
-  const returned = typeof sig.result === "string" ? sig.arrays.findIndex((a) => a.name === sig.result) : -1;
-  if (typeof sig.result === "string" && returned < 0) throw new Error(`${sig.op}: result "${sig.result}" is not an array argument`);
   return {
-    ...sig, arrays, result: typeof sig.result === "string" ? (c) => c.slots[returned]!.value as R : sig.result, keys, keySet: new Set(keys), index: new Map(sig.arrays.map((a, i) => [a.name, i])), scalarNames, names: all, at,
+    ...sig, arrays, result: resultOf(sig), keys, keySet: new Set(keys), index: new Map(sig.arrays.map((a, i) => [a.name, i])), scalarNames, names: all, at,
     arrayAt: sig.arrays.map((a) => at.get(a.name)!), scalarAt: scalarNames.map((n) => at.get(n)!), pool: { busy: false, call: null },
     scalarIndex: new Map(scalarNames.map((n, i) => [n, i])), parsers: scalarNames.map((n) => sig.scalars[n]!), id: ops++, seen: { keys: [], at: [] },
   };
+}
+
+/** The op's result function: a named array argument compiles to a read of its slot. */
+function resultOf<R>(sig: Signature<R>): (c: Call) => R {
+  const name = sig.result;
+  if (typeof name !== "string") return name;
+  const i = sig.arrays.findIndex((a) => a.name === name);
+  if (i < 0) throw new Error(`${sig.op}: result "${name}" is not an array argument`);
+  return (c) => c.slots[i]!.value as R;
 }
 
 const enum Where { Absent, Memory, Host }
@@ -355,12 +362,11 @@ function run<R>(op: Op<R>, c: Call, options: unknown): R {
  */
 interface Memo {
   /**
-   * By snapshot place (but the last, "runtime": the memo's own): the value, with what kind of
-   * value it is: a primitive, a tensor (its state's freed flag checked), or a plain array (held
-   * weakly, in `vals` as WEAK, with its length and byteOffset by the intrinsic getters).
+   * By snapshot place (but the last, "runtime": the memo's own): the value, a primitive or a
+   * tensor (its state's freed flag checked), or for a plain array WEAK, the array then held in
+   * `weak` with its length and byteOffset by the intrinsic getters (`weak` is set for those only).
    */
   vals: unknown[];
-  kinds: Kind[];
   /** The tensors' states, checked for a freed one when the arena has freed any tensor since `freed`. */
   states: TensorState[];
   freed: number;
@@ -393,29 +399,24 @@ function remember(c: Call): Memo | undefined {
   for (const s of c.slots) if (s.made || (s.where === Where.Memory && !tensorState(s.value))) return undefined;
   if (passes) for (let i = 0; i < passes.length; i++) if (c.plans[i]!.rows > 0 && !onePiece(passes[i]!, c.plans[i]!)) return undefined;
   const m: Memo = {
-    vals: [], kinds: [], states: [], freed: rt.arena.tensorsFreed, zeros: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
+    vals: [], states: [], freed: rt.arena.tensorsFreed, zeros: [], weak: [], lengths: [], offsets: [], elements: 0, sv: c.sv.slice(), d: { ...c.d },
     slots: c.slots.map((s) => ({ ...s, ...(s.where === Where.Host ? { buf: null, value: null } : {}) })),
     host: c.slots.flatMap((s, i) => (s.where === Where.Host ? [i] : [])),
     js: false, passes: [], plans: [], scratch: 0, fns: [], args: [],
   };
   for (let i = 0; i < vals.length - 1; i++) { // the last place is "runtime": the memo's own runtime
     const v = vals[i];
-    let kind = Kind.Prim, weak: WeakRef<object> | undefined, length = 0, offset = 0;
+    let weak: WeakRef<object> | undefined, length = 0, offset = 0;
     const st = tensorState(v);
     if (typeof v === "function") return undefined;
-    if (typeof v === "object" && v !== null) {
-      if (st) kind = Kind.Tensor;
-      else {
-        const f = f32Facts(v);
-        if (!f) return undefined; // a value the op parsed itself (an array shape)
-        kind = Kind.Plain;
-        weak = new WeakRef(v);
-        length = f.length;
-        offset = f.byteOffset;
-      }
+    if (typeof v === "object" && v !== null && !st) {
+      const f = f32Facts(v);
+      if (!f) return undefined; // a value the op parsed itself (an array shape)
+      weak = new WeakRef(v);
+      length = f.length;
+      offset = f.byteOffset;
     }
-    m.vals.push(kind === Kind.Plain ? WEAK : v);
-    m.kinds.push(kind);
+    m.vals.push(weak ? WEAK : v);
     if (st) m.states.push(st);
     if (v === 0) m.zeros.push(i);
     m.weak.push(weak);
@@ -436,7 +437,6 @@ function remember(c: Call): Memo | undefined {
   return m;
 }
 
-const enum Kind { Prim, Tensor, Plain }
 /** A plain array's place in Memo.vals: equal to no value a caller can pass. */
 const WEAK = Object.freeze({});
 
@@ -446,7 +446,9 @@ function repeats(c: Call, m: Memo): boolean {
   const mv = m.vals;
   for (let i = 0; i < mv.length; i++) {
     const v = vals[i];
-    if (v !== mv[i] && (m.kinds[i] !== Kind.Plain || m.weak[i]!.deref() !== v || !sameFacts(v, m.lengths[i]!, m.offsets[i]!))) return false;
+    if (v === mv[i]) continue;
+    const w = m.weak[i];
+    if (w === undefined || w.deref() !== v || !sameFacts(v, m.lengths[i]!, m.offsets[i]!)) return false;
   }
   for (let j = 0; j < m.zeros.length; j++) if (!Object.is(vals[m.zeros[j]!], mv[m.zeros[j]!])) return false;
   if (m.freed !== rt.arena.tensorsFreed) {
