@@ -57,6 +57,52 @@ describe("threads", () => {
     rt.partElements = 1;
   });
 
+  it("more threads than cores: 8 threads, hundreds of small jobs back to back (sleeping workers wake into later jobs), the same bits", async () => {
+    const rt = await Runtime.create({ threads: 8 });
+    try {
+      rt.threadMinElements = 0;
+      rt.partElements = 1;
+      const cols = 33, jobs = (rt as unknown as { pool: { jobs: number } }).pool.jobs;
+      for (let i = 0; i < 400; i++) {
+        const rows = 2 + (i % 13) * 3;
+        const x = fillRows(rows, cols, ["normal", "offset40000", "nanMiddle"], i);
+        const a = single.from(x), b = rt.from(x);
+        const ya = layerNorm(a, cols), yb = layerNorm(b, cols);
+        expect(firstBitDifference(ya.data, yb.data), `call ${i}: ${rows}x${cols}`).toBe(-1);
+        for (const t of [a, b, ya, yb]) t.free();
+      }
+      expect((rt as unknown as { pool: { jobs: number } }).pool.jobs - jobs, "every call ran on the pool").toBe(400);
+    } finally {
+      rt.shutdown();
+    }
+  });
+
+  it("an engine that reports more cores than it has: threads \"auto\" on a claimed 6, the same bits, a bounded number woken per job", async () => {
+    const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as object;
+    Object.defineProperty(nav, "hardwareConcurrency", { value: 6, configurable: true });
+    const rt = await Runtime.create({ threads: "auto" });
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+    try {
+      expect(rt.threads).toBe(6);
+      rt.threadMinElements = 0;
+      rt.partElements = 1;
+      const pool = (rt as unknown as { pool: { wake: number; jobs: number } }).pool;
+      const woken = new Set<number>();
+      for (let i = 0; i < 300; i++) {
+        const rows = 2 + (i % 17) * 5, cols = 24 + (i % 3);
+        const x = fillRows(rows, cols, ["normal", "outlierFirst", "denormal"], i);
+        const a = single.from(x), b = rt.from(x);
+        const ya = layerNorm(a, cols), yb = layerNorm(b, cols);
+        expect(firstBitDifference(ya.data, yb.data), `call ${i}: ${rows}x${cols}`).toBe(-1);
+        for (const t of [a, b, ya, yb]) t.free();
+        woken.add(pool.wake);
+      }
+      for (const w of woken) expect(w >= 1 && w <= 5, `wake ${w}`).toBe(true);
+    } finally {
+      rt.shutdown();
+    }
+  });
+
   it("many interleaved calls from async code all come back right", async () => {
     const rt = threaded[1]!;
     const jobs = Array.from({ length: 40 }, async (_, i) => {

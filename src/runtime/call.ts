@@ -19,7 +19,7 @@
 //     when there is one (copies of one chunk overlap the workers' compute on the next).
 import { arenaCount, arenaOf, tensorState, type Tensor, type TensorState } from "./memory.js";
 import { defaultExists, defaultRuntime } from "./default.js";
-import { Runtime, type Float32Like } from "./runtime.js";
+import { MAX_PARTS, Runtime, type Float32Like } from "./runtime.js";
 import { copyInto, describe, f32Buffer, f32Facts, f32View, isDetached, sameFacts } from "./typed.js";
 import type { Kernels } from "./module.js";
 
@@ -776,7 +776,7 @@ function plan(c: Call, p: Pass): Plan {
   if (p.uses) for (const u of p.uses) addHost(c, host, op.index.get(u)!);
   let rowBytes = 0;
   for (const si of host) rowBytes += 4 * perRow(c, op.arrays[si]!);
-  const partRows = align * Math.max(1, Math.ceil(rt.partElements / (Math.max(width, 1) * align)));
+  const partRows = align * Math.max(1, Math.ceil(rt.partElements / (Math.max(width, 1) * align)), Math.ceil(rows / (MAX_PARTS * align)));
   const cap = p.maxRows ? Math.min(rows, p.maxRows) : rows;
   let chunkRows = cap;
   if (rowBytes > 0) {

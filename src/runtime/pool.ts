@@ -2,54 +2,87 @@
 //
 // A job is described in a control block inside linear memory (kernel index, arguments, and how
 // each argument advances per row and per part). The caller bumps a generation counter and
-// notifies; every thread, the caller included, claims parts with an atomic counter and runs the
-// same kernel code on its rows. Parts are fixed by the shape, not by the thread count, and rows
+// notifies; every thread, the caller included, claims parts (below) and runs the same kernel
+// code on its rows. Parts are fixed by the shape, not by the thread count, and rows
 // are independent (cross-row reductions combine per-part partials in part order), so results are
 // bitwise identical for any number of threads. Workers allocate nothing and never grow memory.
 
-// A call that throws in a worker (a trap) or stops making progress never hangs its caller: every
-// thread catches its own failure and still reports its part of the job done, the caller waits on
-// progress with a bound, and either way the caller throws an Error naming the kernel and the
-// cause, and the pool is retired (the runtime then runs single-threaded, same results).
+// A job's parts are claimed from one 64-bit word: its generation (low 24 bits), its part count
+// (20 bits) and the next part (20 bits). A thread claims a part by a compare-exchange on the whole
+// word, so a claim succeeds only for the job whose generation the thread woke for and only while
+// that job has an unclaimed part: a worker that wakes late, even while the caller writes the next
+// job, fails every claim and touches nothing. A successful claim also keeps its job open (the
+// caller returns only when every part is done), so the job's description, read after the claim,
+// is that job's. So the caller waits for the job's parts, never for the workers: on more threads
+// than cores a sleeping worker costs the job nothing (before, every job waited for every worker).
 
-// Int32 slots of the control block.
-const GEN = 0, PENDING = 1, NEXT = 2, NPARTS = 3, FN = 4, NARGS = 5, ROWS_AT = 6, PART_ROWS = 7, ROWS = 8, EXIT = 9, READY = 10;
+// A call that throws in a worker (a trap) or stops making progress never hangs its caller: every
+// thread catches its own failure and still counts its part done, the caller waits on progress
+// with a bound, and either way the caller throws an Error naming the kernel and the cause, and
+// the pool is retired (the runtime then runs single-threaded, same results).
+
+// Int32 slots of the control block (2 and 3: the claim word).
+const GEN = 0, NPARTS = 1, FN = 4, NARGS = 5, ROWS_AT = 6, PART_ROWS = 7, ROWS = 8, EXIT = 9, READY = 10;
 const FAIL = 11, DONE = 12, DEBUG_TRAP = 13, DEBUG_STALL = 14, TRAP_FN = 15;
 /** Float64 areas (in f64 units from byte 64): args, bytes per row, bytes per part. */
 const MAX_ARGS = 16;
-/** Per-worker generation started / finished (Int32 each), then the failure message (length + char codes). */
-const MAX_WORKERS = 255, STATUS = 64 + 3 * MAX_ARGS * 8, MESSAGE = STATUS + 8 * MAX_WORKERS + 8, MESSAGE_CHARS = 255;
 /**
- * How long an idle worker (and a joining caller) spins before it sleeps, when the pool has no
- * more threads than the engine reports cores: a staged call starts a job per chunk, ~100 us
- * apart, and a wake from Atomics.wait costs 20-75 us here. With more threads than cores a
- * spinning thread takes the core a working one needs (8 threads on 2 cores: 2.5 against 1.6-2.2
- * ns/element with no spin), so such a pool sleeps at once.
+ * Per worker: the generation it last woke for, and the part it is running + 1 (0: none); then the
+ * number of workers spinning (SPINNERS); then the failure message (length + char codes).
+ */
+const MAX_WORKERS = 255, STATUS = 64 + 3 * MAX_ARGS * 8, SPINNERS = 2 * MAX_WORKERS, MESSAGE = STATUS + 8 * MAX_WORKERS + 8, MESSAGE_CHARS = 255;
+/**
+ * How long an idle worker (and a joining caller) spins before it sleeps: a staged call starts a
+ * job per chunk, ~100 us apart, and a wake from Atomics.wait costs 20-75 us here. Only workers
+ * that just ran a job spin, and a job wakes that many fewer, so spinners never outnumber `wake`.
  */
 const SPIN_MS = 0.1;
 export const CONTROL_BYTES = MESSAGE + 4 * (MESSAGE_CHARS + 1);
 
 /**
- * Claims parts until none are left and runs them; `me` is the worker index, -1 for the caller.
- * Self-contained (literal slot numbers, no imports): workers run the same function, shipped as
- * source text.
+ * Claims parts of job `gen` until none are left and runs them; `me` is the worker index, -1 for
+ * the caller. Self-contained (literal slot numbers, no imports): workers run the same function,
+ * shipped as source text. A part that throws is recorded (the first failure's thread in FAIL: 1
+ * the caller, 2 + w worker w, and a worker's message in `text`) before it counts as done; the
+ * caller's own error is returned.
  */
-export function runParts(i32: Int32Array, f64: Float64Array, fns: readonly ((...a: number[]) => void)[], me: number): void {
-  const fn = fns[i32[4]!]!;
-  const nargs = i32[5]!, rowsAt = i32[6]!, partRows = i32[7]!, rows = i32[8]!, nparts = i32[3]!;
-  const a = new Array<number>(nargs);
+export function runParts(i32: Int32Array, f64: Float64Array, claim: BigUint64Array, fns: readonly ((...a: number[]) => void)[], me: number, gen: number, status: Int32Array, text: Int32Array): unknown {
+  const mine = BigInt(gen & 0xffffff);
+  let failure: unknown, fn: ((...a: number[]) => void) | undefined, a: number[] = [];
+  let nargs = 0, rowsAt = 0, partRows = 0, rows = 0;
   // Test hooks armed: the caller leaves the parts to the workers until the chosen one took its fault.
   if (me < 0) while (Atomics.load(i32, 13) !== 0 || Atomics.load(i32, 14) !== 0);
   for (;;) {
-    const p = Atomics.add(i32, 2, 1);
-    if (p >= nparts) return;
-    if (me >= 0 && Atomics.load(i32, 13) === me + 1) { Atomics.store(i32, 13, 0); fns[i32[15]!]!(); } // test hook: a real trap
-    if (me >= 0 && Atomics.load(i32, 14) === me + 1) { Atomics.store(i32, 14, 0); Atomics.wait(i32, 14, 0, 600_000); } // test hook: a stuck worker
-    const r0 = p * partRows;
-    for (let i = 0; i < nargs; i++) a[i] = f64[i]! + r0 * f64[16 + i]! + p * f64[32 + i]!;
-    a[rowsAt] = Math.min(partRows, rows - r0);
-    fn(...a);
-    Atomics.add(i32, 12, 1);
+    const w = Atomics.load(claim, 0);
+    if ((w & 0xffffffn) !== mine) return failure;
+    const p = Number(w >> 44n), nparts = Number((w >> 24n) & 0xfffffn);
+    if (p >= nparts) return failure;
+    if (Atomics.compareExchange(claim, 0, w, w + (1n << 44n)) !== w) continue;
+    if (me >= 0) Atomics.store(status, 2 * me + 1, p + 1);
+    try {
+      if (fn === undefined) {
+        // Read after a claim: the job cannot end (nor the next one be written) before this part is done.
+        fn = fns[i32[4]!]!;
+        nargs = i32[5]!, rowsAt = i32[6]!, partRows = i32[7]!, rows = i32[8]!;
+        a = new Array<number>(nargs);
+      }
+      if (me >= 0 && Atomics.load(i32, 13) === me + 1) { Atomics.store(i32, 13, 0); fns[i32[15]!]!(); } // test hook: a real trap
+      if (me >= 0 && Atomics.load(i32, 14) === me + 1) { Atomics.store(i32, 14, 0); Atomics.wait(i32, 14, 0, 600_000); } // test hook: a stuck worker
+      const r0 = p * partRows;
+      for (let i = 0; i < nargs; i++) a[i] = f64[i]! + r0 * f64[16 + i]! + p * f64[32 + i]!;
+      a[rowsAt] = Math.min(partRows, rows - r0);
+      fn(...a);
+    } catch (e) {
+      failure ??= e;
+      if (Atomics.compareExchange(i32, 11, 0, me + 2) === 0 && me >= 0) {
+        const m = String((e as Error)?.message ?? e).slice(0, text.length - 1);
+        for (let i = 0; i < m.length; i++) text[i + 1] = m.charCodeAt(i);
+        Atomics.store(text, 0, m.length);
+      }
+    }
+    if (me >= 0) Atomics.store(status, 2 * me + 1, 0);
+    // The part's writes (and its failure) happen before this count: the caller returns once it reaches nparts.
+    if (Atomics.add(i32, 12, 1) === nparts - 1) Atomics.notify(i32, 12);
   }
 }
 
@@ -63,8 +96,9 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
     const fns = msg.names.map((n) => exports[n]!);
     const buf = msg.memory.buffer;
     const i32 = new Int32Array(buf, msg.control, 16);
+    const claim = new BigUint64Array(buf, msg.control + 8, 1);
     const f64 = new Float64Array(buf, msg.control + 64, 48);
-    const started = new Int32Array(buf, msg.control + msg.status, 2 * msg.maxWorkers);
+    const status = new Int32Array(buf, msg.control + msg.status, 2 * msg.maxWorkers + 1);
     const text = new Int32Array(buf, msg.control + msg.message, msg.chars + 1);
     const me = msg.index;
     let seen = Atomics.load(i32, 0);
@@ -73,28 +107,18 @@ function workerMain(run: typeof runParts, port?: { once(e: "message", f: (m: Wor
     const clock = globalThis.performance ?? Date;
     for (;;) {
       // Spin a little before sleeping: a staged call starts a job per chunk, every ~100 us, and a
-      // wake from Atomics.wait costs tens of microseconds here.
+      // wake from Atomics.wait costs tens of microseconds here. The caller counts the spinners
+      // and wakes that many fewer sleepers.
+      Atomics.add(status, 2 * msg.maxWorkers, 1);
       for (let k = 1, t0 = clock.now(); Atomics.load(i32, 0) === seen; k++) {
         if ((k & 255) === 0 && clock.now() - t0 > msg.spinMs) break;
       }
+      Atomics.sub(status, 2 * msg.maxWorkers, 1);
       Atomics.wait(i32, 0, seen);
       seen = Atomics.load(i32, 0);
       if (Atomics.load(i32, 9)) return;
-      Atomics.store(started, me, seen);
-      try {
-        run(i32, f64, fns, me);
-      } catch (e) {
-        Atomics.store(i32, 2, 0x3fffffff); // nobody claims another part
-        if (Atomics.compareExchange(i32, 11, 0, me + 2) === 0) {
-          const m = String((e as Error)?.message ?? e).slice(0, msg.chars);
-          for (let i = 0; i < m.length; i++) text[i + 1] = m.charCodeAt(i);
-          Atomics.store(text, 0, m.length);
-        }
-      }
-      // The count first, then the generation the caller waits for: once the caller sees this
-      // generation finished, this worker touches nothing of the job (nor of the next one's count).
-      if (Atomics.sub(i32, 1, 1) === 1) Atomics.notify(i32, 1);
-      Atomics.store(started, msg.maxWorkers + me, seen);
+      Atomics.store(status, 2 * me, seen);
+      run(i32, f64, claim, fns, me, seen, status, text);
     }
   };
   if (port) port.once("message", start);
@@ -134,21 +158,38 @@ export class Pool {
   /** Threads that run kernels, the caller included. */
   readonly threads: number;
   /**
-   * A job that makes no progress (no part finished, no worker done) for this long is diagnosed
+   * A job that makes no progress (no part finished) for this long is diagnosed
    * and the pool retired. A part is ~32K elements (microseconds); the bound only has to outlast
    * the scheduler on a loaded machine.
    */
   stallMs = 30_000;
   private readonly workers: WorkerLike[];
   private readonly i32: Int32Array;
+  private readonly claim: BigUint64Array;
   private readonly f64: Float64Array;
   private readonly status: Int32Array;
   private readonly text: Int32Array;
   private readonly fns: ((...a: number[]) => void)[];
   private readonly ids: Map<string, number>;
   private readonly canBlock: boolean;
-  /** SPIN_MS, or 0 for a pool with more threads than cores. */
-  private readonly spinMs: number;
+  /**
+   * Workers a job may wake: all of them, or one per core besides the caller's when the pool has
+   * more threads than the engine reports cores (a woken thread with no core to run on can only
+   * hold up the part it claims). Waiters wake in arrival order, so every worker takes parts.
+   */
+  private readonly maxWake: number;
+  /**
+   * Workers the next job wakes, adapted by join(): one fewer after a job whose last parts held
+   * the caller up (a worker without a core: the engine's count may be inflated, or the machine
+   * busy), one more after `patience` jobs that did not, up to maxWake. A step up that was soon
+   * undone doubles the patience (64 to 8192 jobs), so a pool that has too many threads for its
+   * cores rarely probes.
+   */
+  wake: number;
+  private started = 0;
+  private calm = 0;
+  private patience = 64;
+  private probing = false;
   private closed = false;
   /** Kernel of the job started and not yet joined, or "". */
   private running = "";
@@ -157,13 +198,14 @@ export class Pool {
   /** Jobs started (tests check that a call really ran on the pool). */
   jobs = 0;
 
-  private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>, spinMs: number) {
+  private constructor(workers: WorkerLike[], buf: ArrayBufferLike, control: number, fns: ((...a: number[]) => void)[], ids: Map<string, number>, cores: number) {
     this.workers = workers;
-    this.spinMs = spinMs;
     this.threads = workers.length + 1;
+    this.maxWake = this.wake = Math.max(1, Math.min(workers.length, cores - 1));
     this.i32 = new Int32Array(buf, control, 16);
+    this.claim = new BigUint64Array(buf, control + 8, 1);
     this.f64 = new Float64Array(buf, control + 64, 3 * MAX_ARGS);
-    this.status = new Int32Array(buf, control + STATUS, 2 * MAX_WORKERS);
+    this.status = new Int32Array(buf, control + STATUS, 2 * MAX_WORKERS + 1);
     this.text = new Int32Array(buf, control + MESSAGE, MESSAGE_CHARS + 1);
     this.fns = fns;
     this.ids = ids;
@@ -185,8 +227,7 @@ export class Pool {
     const i32 = new Int32Array(buf, control, 16);
     i32[TRAP_FN] = Math.max(0, names.indexOf("debugTrap"));
     const workers = await Promise.all(Array.from({ length: threads - 1 }, () => spawn()));
-    const spinMs = threads <= cores ? SPIN_MS : 0;
-    workers.forEach((w, index) => w.postMessage({ module, memory, control, names, index, status: STATUS, maxWorkers: MAX_WORKERS, message: MESSAGE, chars: MESSAGE_CHARS, spinMs }));
+    workers.forEach((w, index) => w.postMessage({ module, memory, control, names, index, status: STATUS, maxWorkers: MAX_WORKERS, message: MESSAGE, chars: MESSAGE_CHARS, spinMs: SPIN_MS }));
     // Wait for every worker to report ready (asynchronously: browsers start workers on this thread's loop).
     const deadline = Date.now() + 30_000;
     while (Atomics.load(i32, READY) < workers.length) {
@@ -197,7 +238,7 @@ export class Pool {
       await new Promise((r) => setTimeout(r, 1));
     }
     const ids = new Map(names.map((n, i) => [n, i]));
-    return new Pool(workers, buf, control, names.map((n) => exports[n] as (...a: number[]) => void), ids, spinMs);
+    return new Pool(workers, buf, control, names.map((n) => exports[n] as (...a: number[]) => void), ids, cores);
   }
 
   /** False after shutdown() or retirement. */
@@ -230,47 +271,48 @@ export class Pool {
       f64[16 + i] = rowStride[i] ?? 0; // the caller gives 0 for absent pointers and constants
       f64[32 + i] = partStride?.[i] ?? 0;
     }
-    i32[FN] = id;
     i32[NARGS] = n;
     i32[ROWS_AT] = rowsAt;
     i32[ROWS] = rows;
     i32[PART_ROWS] = partRows;
-    i32[NPARTS] = Math.ceil(rows / partRows);
+    const nparts = Math.ceil(rows / partRows);
+    // The claim word's 20-bit part fields (runtime.ts MAX_PARTS: the planner makes parts larger beyond it).
+    if (nparts > 0xfffff) throw new Error(`thread pool: kernel "${name}" split into ${nparts} parts, more than ${0xfffff}`);
+    // Wake no more workers than there are parts besides the caller's first one, nor than `wake`,
+    // less those spinning (all of them while a test hook is armed: the caller waits for the
+    // chosen worker's fault).
+    const hooked = Atomics.load(i32, DEBUG_TRAP) !== 0 || Atomics.load(i32, DEBUG_STALL) !== 0;
+    const wake = hooked ? this.workers.length : Math.min(this.wake, nparts - 1) - Atomics.load(this.status, SPINNERS);
+    i32[FN] = id;
+    i32[NPARTS] = nparts;
     Atomics.store(i32, FAIL, 0);
     Atomics.store(i32, DONE, 0);
-    Atomics.store(i32, NEXT, 0);
-    Atomics.store(i32, PENDING, this.workers.length);
+    // Open the job (its generation, its part count, next part 0), then publish it. A worker woken
+    // for an older generation fails every claim.
+    const gen = (Atomics.load(i32, GEN) + 1) | 0;
+    Atomics.store(this.claim, 0, (BigInt(nparts) << 24n) | BigInt(gen & 0xffffff));
     this.running = name;
     this.jobs++;
-    Atomics.add(i32, GEN, 1);
-    Atomics.notify(i32, GEN);
+    Atomics.store(i32, GEN, gen);
+    if (wake > 0) Atomics.notify(i32, GEN, wake);
+    this.started = now();
   }
 
   /**
-   * Runs parts on the calling thread until none are left, then waits for the workers: a bounded
-   * wait on progress. Throws (and retires the pool) when a part failed on any thread or the job
-   * stalled; returns when every part is done.
+   * Runs parts on the calling thread until none are left, then waits for the parts the workers
+   * claimed: a bounded wait on progress. Throws (and retires the pool) when a part failed on any
+   * thread or the job stalled; returns when every part is done.
    */
   join(): void {
     const { i32 } = this;
     const name = this.running;
-    let own: unknown = null;
-    try {
-      runParts(i32, this.f64, this.fns, -1);
-    } catch (e) {
-      own = e;
-      Atomics.store(i32, NEXT, 0x3fffffff);
-      Atomics.compareExchange(i32, FAIL, 0, 1);
-    }
-    let last = -1, since = now();
-    // Done when every worker has recorded this generation as finished. The PENDING count only
-    // wakes this thread early: a stress run once saw it at -1 with both workers finished, so it
-    // is not what decides (the stall diagnosis still reports it).
-    const gen = Atomics.load(i32, GEN);
-    for (let p = this.unfinished(gen); p !== 0; p = this.unfinished(gen)) {
-      const progress = Atomics.load(i32, DONE) * 256 + p;
-      if (progress !== last) {
-        last = progress;
+    const gen = Atomics.load(i32, GEN), nparts = i32[NPARTS]!;
+    const own = runParts(i32, this.f64, this.claim, this.fns, -1, gen, this.status, this.text);
+    const ranOut = now();
+    let last = -1, since = ranOut;
+    for (let done = Atomics.load(i32, DONE); done < nparts; done = Atomics.load(i32, DONE)) {
+      if (done !== last) {
+        last = done;
         since = now();
       } else if (now() - since > this.stallMs) {
         const why = `kernel "${name}" made no progress for ${Math.round(now() - since)} ms: ${this.diagnose()}`;
@@ -278,10 +320,19 @@ export class Pool {
         throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`);
       }
       // Sleep only after a short spin: the last worker's part usually ends within microseconds.
-      if (this.canBlock && now() - since > this.spinMs) {
-        const q = Atomics.load(i32, PENDING);
-        if (q > 0) Atomics.wait(i32, PENDING, q, 50);
-      }
+      if (this.canBlock && now() - since > SPIN_MS) Atomics.wait(i32, DONE, done, 50);
+    }
+    // Held up: the workers' last parts took longer than the caller's whole share (and 0.2 ms).
+    const held = now() - ranOut;
+    if (held > 0.2 && held > ranOut - this.started) {
+      if (this.probing) this.patience = Math.min(8192, 2 * this.patience);
+      this.wake = Math.max(1, this.wake - 1);
+      this.calm = 0;
+      this.probing = false;
+    } else if (++this.calm >= this.patience) {
+      this.calm = 0;
+      this.probing = this.wake < this.maxWake;
+      if (this.probing) this.wake++;
     }
     this.running = "";
     const fail = Atomics.load(i32, FAIL);
@@ -293,21 +344,13 @@ export class Pool {
     throw new Error(`thread pool: ${why}; the pool was retired, later calls run on the calling thread`, own ? { cause: own } : undefined);
   }
 
-  /** Workers that have not finished generation `gen`. */
-  private unfinished(gen: number): number {
-    let n = 0;
-    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.status, MAX_WORKERS + w) !== gen) n++;
-    return n;
-  }
-
   /** What each worker is doing, for a stalled job. */
   private diagnose(): string {
     const gen = Atomics.load(this.i32, GEN);
-    const pending = Atomics.load(this.i32, PENDING);
-    const parts = `${Atomics.load(this.i32, DONE)} of ${Atomics.load(this.i32, NPARTS)} parts done, ${pending} of ${this.workers.length} workers pending${pending > this.workers.length || pending < 0 ? " (control block overwritten)" : ""}`;
+    const parts = `${Atomics.load(this.i32, DONE)} of ${Atomics.load(this.i32, NPARTS)} parts done`;
     const states = this.workers.map((_, w) => {
-      const s = Atomics.load(this.status, w), f = Atomics.load(this.status, MAX_WORKERS + w);
-      return `worker ${w} ${f === gen ? "finished" : s === gen ? "still running a part" : `never picked up the job (last job ${s})`}`;
+      const woke = Atomics.load(this.status, 2 * w), part = Atomics.load(this.status, 2 * w + 1);
+      return `worker ${w} ${part > 0 ? `still running part ${part - 1}` : woke === gen ? "idle" : `not woken for this job (last job ${woke})`}`;
     });
     return `${parts}; ${states.join(", ")}`;
   }

@@ -40,6 +40,8 @@ export interface RuntimeOptions {
 export const THREAD_MIN_ELEMENTS = 1 << 17;
 /** Rows per part are chosen so a part has about this many elements (a fixed function of the shape). */
 export const PART_ELEMENTS = 1 << 15;
+/** Parts a threaded job may have: a 20-bit field of the pool's claim word (pool.ts). */
+export const MAX_PARTS = 0xfffff;
 
 const MAX_BYTES = 65536 * PAGE;
 
