@@ -263,7 +263,7 @@ export class Call {
   view(name: string): Float32Array | null {
     const s = this.slot(name);
     if (s.where === Where.Absent) return null;
-    return s.where === Where.Memory ? f32View(this.rt.arena.buffer, s.at, s.length) : f32View(s.buf!, s.at, s.length);
+    return s.where === Where.Memory ? f32View(this.rt.arena.buffer, s.at, s.length) : f32View(s.buf ?? f32Buffer(s.value), s.at, s.length);
   }
   /**
    * Tokens resolved for the fallback (arrays as views, NONE as null, ROWS as all rows). A plain
@@ -467,7 +467,7 @@ function replay<R>(c: Call, m: Memo): R {
   for (let j = 0; j < m.host.length; j++) {
     const i = m.host[j]!, s = m.slots[i]!, v = vals[op.arrayAt[i]!] as Float32Array;
     s.value = v;
-    s.buf = f32Buffer(v); // dropped again by clear()
+    if (!m.js) s.buf = f32Buffer(v); // for the staging copies (the fallback indexes the array, or view() reads it); dropped by clear()
   }
   try {
     if (m.js) op.js(c);
