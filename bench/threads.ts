@@ -2,7 +2,8 @@
 // Float32Arrays staged through the scratch with copies overlapping the workers), next to the
 // same split applied to a plain memory.copy (the bandwidth roof with N threads) and to
 // onnxruntime-node with 1 and N intra-op threads. Also sweeps sizes around the threshold below
-// which calls stay on the calling thread.
+// which calls stay on the calling thread, and times pools with more threads than cores (also
+// with the engine made to report 4x the cores, as WebKit reports 4 on a 2-core machine).
 //
 //   tsx bench/threads.ts [--threads 2] [--full]
 import { Runtime, type Tensor } from "../dist/index.js";
@@ -100,5 +101,27 @@ for (const s of sweep) {
 many.threadMinElements = pooled;
 console.log(`\nThreshold sweep (pool forced on; the library uses it from ${pooled} elements):\n`);
 console.log(table(["shape", "elements", "1 thread us", `${N} threads us`, "speed-up"], srows));
+
+// More threads than cores: 2, 4 and 8 threads, with the real count of cores reported and with 4x
+// it (an inflated navigator.hardwareConcurrency), against 2 threads in the same rounds.
+const cores = (await import("node:os")).availableParallelism();
+const orows: string[][] = [];
+for (const told of [cores, 4 * cores]) {
+  const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as object;
+  Object.defineProperty(nav, "hardwareConcurrency", { value: told, configurable: true });
+  const pools = await Promise.all([2, 4, 8].map((threads) => Runtime.create({ threads })));
+  delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  for (const s of ["512x768", "4096x768"].map(parseShape)) {
+    const c = data(s), n = s.rows * s.cols;
+    const set = pools.map((rt) => setup(rt, c));
+    const t = await measure(set.map((m, i) => ({ name: String(i), fn: m.layerNorm })), { rounds: full ? 7 : 5, time: 200, elements: n });
+    const v = (i: number) => t.get(String(i))! / n;
+    orows.push([String(told), `${s.rows}x${s.cols}`, ...[0, 1, 2].map((i) => fmt(v(i))), `${fmt(v(1) / v(0), 2)}x`, `${fmt(v(2) / v(0), 2)}x`]);
+    for (const m of set) m.free();
+  }
+  for (const rt of pools) rt.shutdown();
+}
+console.log(`\nMore threads than cores (${cores} here; tensors, ns per element; cost = time against 2 threads):\n`);
+console.log(table(["cores reported", "shape", "2 threads", "4 threads", "8 threads", "4t cost", "8t cost"], orows));
 many.shutdown();
 process.exit(0);
