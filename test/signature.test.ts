@@ -378,6 +378,29 @@ describe("a repeated call (the memo that skips checking and planning) is the sam
     }
   }
 
+  it("plain arrays that trade places, or one array in two places, make a new call, not a repeat", () => {
+    for (const backend of ["wasm", "js"] as const) {
+      const rt = createRuntime({ backend }), D = 24;
+      const src = normal(3 * D, 9), a = src.slice(), b = new Float32Array(3 * D), w = normal(D, 10);
+      const once = (x: Float32Array) => layerNorm(x.slice(), D, { weight: w.slice(), runtime: createRuntime({ backend: "js" }) });
+      const y1 = once(src), y2 = once(y1), y3 = once(y2);
+      for (let i = 0; i < 2; i++) layerNorm(a, D, { weight: w, out: b, runtime: rt }); // a memo: x = a, out = b
+      expect(firstBitDifference(b, y1), `${backend}: b = f(a)`).toBe(-1);
+      layerNorm(b, D, { weight: w, out: a, runtime: rt }); // the two arrays swapped
+      expect(firstBitDifference(a, y2), `${backend}: a = f(b)`).toBe(-1);
+      layerNorm(a, D, { weight: w, out: a, runtime: rt }); // in place: a in both places
+      expect(firstBitDifference(a, y3), `${backend}: a = f(a) in place`).toBe(-1);
+      layerNorm(a, D, { weight: a.subarray(0, D), out: b, runtime: rt }); // a as x and (a view of it) as weight
+      expect(firstBitDifference(b, layerNorm(y3.slice(), D, { weight: y3.slice(0, D), runtime: createRuntime({ backend: "js" }) })), `${backend}: a as x and weight`).toBe(-1);
+      // Two outputs that were separate arrays, now one: refused as in a new call, nothing written.
+      const m1 = new Float32Array(3), r1 = new Float32Array(3);
+      for (let i = 0; i < 2; i++) layerNorm(a, D, { out: b, mean: m1, invStdDev: r1, runtime: rt });
+      const before = [b.slice(), m1.slice()];
+      expect(() => layerNorm(a, D, { out: b, mean: m1, invStdDev: m1, runtime: rt })).toThrow(/^invStdDev: expected memory separate from mean, got the same memory/);
+      expect([firstBitDifference(b, before[0]!), firstBitDifference(m1, before[1]!)], `${backend}: nothing written`).toEqual([-1, -1]);
+    }
+  });
+
   it("a plain array over a resizable buffer that shrinks between calls, and a runtime whose thread threshold drops", async () => {
     const rt = createRuntime({ backend: "wasm" });
     // Resizable ArrayBuffer (ES2024; the project's lib is ES2022).
