@@ -17,6 +17,24 @@ beforeAll(async () => {
 });
 afterAll(() => { for (const rt of threaded) rt.shutdown(); });
 
+/**
+ * `calls` layerNorm calls through `rt`'s pool in one-row parts (shape(i) = [rows, cols] of call
+ * i), each giving the bits of the single-threaded runtime; `after` runs after each call.
+ */
+function manySmallJobs(rt: Runtime, calls: number, shape: (i: number) => [number, number], kinds: string[], after?: () => void): void {
+  rt.threadMinElements = 0;
+  rt.partElements = 1;
+  for (let i = 0; i < calls; i++) {
+    const [rows, cols] = shape(i);
+    const x = fillRows(rows, cols, kinds, i);
+    const a = single.from(x), b = rt.from(x);
+    const ya = layerNorm(a, cols), yb = layerNorm(b, cols);
+    expect(firstBitDifference(ya.data, yb.data), `call ${i}: ${rows}x${cols}`).toBe(-1);
+    for (const t of [a, b, ya, yb]) t.free();
+    after?.();
+  }
+}
+
 describe("threads", () => {
   it("start where shared memory exists, with the requested counts", () => {
     expect(threadsSupported()).toBe(true);
@@ -60,17 +78,8 @@ describe("threads", () => {
   it("more threads than cores: 8 threads, hundreds of small jobs back to back (sleeping workers wake into later jobs), the same bits", async () => {
     const rt = await Runtime.create({ threads: 8 });
     try {
-      rt.threadMinElements = 0;
-      rt.partElements = 1;
-      const cols = 33, jobs = (rt as unknown as { pool: { jobs: number } }).pool.jobs;
-      for (let i = 0; i < 400; i++) {
-        const rows = 2 + (i % 13) * 3;
-        const x = fillRows(rows, cols, ["normal", "offset40000", "nanMiddle"], i);
-        const a = single.from(x), b = rt.from(x);
-        const ya = layerNorm(a, cols), yb = layerNorm(b, cols);
-        expect(firstBitDifference(ya.data, yb.data), `call ${i}: ${rows}x${cols}`).toBe(-1);
-        for (const t of [a, b, ya, yb]) t.free();
-      }
+      const jobs = (rt as unknown as { pool: { jobs: number } }).pool.jobs;
+      manySmallJobs(rt, 400, (i) => [2 + (i % 13) * 3, 33], ["normal", "offset40000", "nanMiddle"]);
       expect((rt as unknown as { pool: { jobs: number } }).pool.jobs - jobs, "every call ran on the pool").toBe(400);
     } finally {
       rt.shutdown();
@@ -84,19 +93,9 @@ describe("threads", () => {
     delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
     try {
       expect(rt.threads).toBe(6);
-      rt.threadMinElements = 0;
-      rt.partElements = 1;
-      const pool = (rt as unknown as { pool: { wake: number; jobs: number } }).pool;
+      const pool = (rt as unknown as { pool: { wake: number } }).pool;
       const woken = new Set<number>();
-      for (let i = 0; i < 300; i++) {
-        const rows = 2 + (i % 17) * 5, cols = 24 + (i % 3);
-        const x = fillRows(rows, cols, ["normal", "outlierFirst", "denormal"], i);
-        const a = single.from(x), b = rt.from(x);
-        const ya = layerNorm(a, cols), yb = layerNorm(b, cols);
-        expect(firstBitDifference(ya.data, yb.data), `call ${i}: ${rows}x${cols}`).toBe(-1);
-        for (const t of [a, b, ya, yb]) t.free();
-        woken.add(pool.wake);
-      }
+      manySmallJobs(rt, 300, (i) => [2 + (i % 17) * 5, 24 + (i % 3)], ["normal", "outlierFirst", "denormal"], () => woken.add(pool.wake));
       for (const w of woken) expect(w >= 1 && w <= 5, `wake ${w}`).toBe(true);
     } finally {
       rt.shutdown();
