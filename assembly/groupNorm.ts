@@ -3,25 +3,26 @@
 // ([N, S, C]). A "row" r = n * G + g is one (sample, group): Cg = C / G channels of S elements,
 // M = Cg * S elements. src/fallback/groupNorm.ts is the bit-exact twin.
 //
-// Accumulation order (the same in both layouts, so channels-last gives the bits of NCHW):
-//   1. per channel c of the row, f64 lane sums over s = 0..S-1 in the lane order of lanes.ts
-//      (element s -> lane s % 8, lanes combined ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the
-//      tail s >= S - S % 8 in order). NCHW sums each contiguous channel plane with rowSums;
-//      channels-last runs the same eight lanes for two adjacent channels at once (one f64x2 per
-//      lane), over blocks of spatial positions with the lane accumulators kept in `work`.
-//   2. the row's totals: +0, then + the channel sums for c in increasing order.
-// Forward statistics: shift K = f64(first element of the row: channel g*Cg, s = 0), per channel
-// S_c = sum(x - K), Q_c = sum((x - K)^2); s, q their row totals; m = s * invM (invM = 1/M),
-// mean = K + m, var = max(q * invM - m * m, 0), rstd = 1/sqrt(var + eps): the method of
-// LayerNorm's rowMoments (f64, one pass, survives 40000 + noise). A NaN or Inf in a row makes its
-// var NaN, hence the whole row NaN; a constant row has var exactly 0 and gives y = 0 * w + b.
+// Forward statistics (the same order in both layouts, so channels-last gives the bits of NCHW):
+//   1. per channel c of the row, (mean_c, var_c) = LayerNorm's rowMoments (lanes.ts) of its S
+//      values s = 0..S-1: the f32 two-pass for S >= TWO_PASS_MIN (K from the first 128 values,
+//      shifted sums in the f32 block order, a second round or the f64 path where its tests say
+//      so), else the f64 one-pass (K = shiftOf(first value), the eight-lane f64 order). NCHW
+//      runs rowMoments on each contiguous plane; channels-last runs the same orders at stride C,
+//      16 channels per tile (statsStrided), or one channel at a time when C < 16.
+//   2. the group's: mean = sum(mean_c) / Cg, var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg,
+//      each sum from +0 with c in increasing order (f64); rstd = 1/sqrt(var + eps). With Cg = 1
+//      (InstanceNorm) that is rowMoments of the channel itself.
+// A NaN or Inf in a group makes a var_c NaN, hence the whole group NaN; its mean is the arithmetic
+// one wherever the Inf sits. A constant group has var exactly 0 and gives y = 0 * w + b.
 // Output, in f32, each step rounded: mhi = f32(mean), mlo = f32(mean - mhi), r = f32(rstd),
 //   y = (((x - mhi) - mlo) * r) * w[c] + b[c]    (absent weight = 1, absent bias = -0: exact no-ops)
 // mean[r] = mhi, rstd[r] = r, stats (f64 pairs) = (mean, var) per row, each optional (0 = absent).
 //
 // Backward (torch native_group_norm_backward): statistics saved (mhi = mean[r], mlo = 0,
 // r = rstd[r]) or recomputed as above. Per element u = ((x - mhi) - mlo) * r in f32 (bitwise the
-// forward's normalised value when recomputed). Per channel, in the order of 1.:
+// forward's normalised value when recomputed). Per channel, in the eight-lane f64 order (element
+// s -> lane s % 8, lanes combined ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail in order):
 // P_c = sum(dy * u), D_c = sum(dy) in f64 (products of two f32 are exact), written to
 // parts[n][c] and parts[n][C + c]. Row totals A = sum_c w_c * D_c, B = sum_c w_c * P_c (f64, c in
 // order); ma = A * invM, mb = B * invM; ahi = f32(ma), alo = f32(ma - ahi), mbf = f32(mb); then per
@@ -31,10 +32,9 @@
 // Splitting (threads, chunks): a call handles rows row0 .. row0 + rows - 1, any contiguous range of
 // [0, N * G). x, y, dy, dx, parts are the whole tensors' bases (not offset); mean, rstd, stats are
 // indexed by global row. A call writes only its rows' elements of y/dx, mean/rstd/stats and its
-// rows' channels of parts; `work` must be private to the call (channels-last only; NCHW ignores
-// it) and hold groupNormWorkBytes(C) bytes. y may be x and dx may be dy (in place).
+// rows' channels of parts; `work` must be private to the call and hold groupNormWorkBytes(C) bytes. y may be x and dx may be dy (in place).
 import { applyRun } from "./batchNorm";
-import { combine8, hi2, lo2, rowSums, sumQ, sumS } from "./lanes";
+import { combine8, hi2, lo2, momentMean, momentVar, rowMoments, shiftOf, TINY, TWO_PASS_MIN } from "./lanes";
 
 // Spatial positions per block of the channels-last lane tile (a multiple of 8; the results do not
 // depend on it). A pair's block reads SB rows of stride C floats, and the next pairs re-read them
@@ -47,44 +47,277 @@ import { combine8, hi2, lo2, rowSums, sumQ, sumS } from "./lanes";
   return max(16, min(128, 8 * cycle));
 }
 
-/** Bytes of `work` a channels-last call needs: 16 v128 lane accumulators per channel pair, three f64 and seven f32 per channel. */
+/** Bytes of `work` a call needs: 16 f64 lanes per channel and 256 bytes of scratch, five f64 and nine f32 per channel. */
 export function groupNormWorkBytes(C: i32): i32 {
-  return 256 * ((C + 1) >> 1) + 52 * C;
+  return accBytes(C) + 76 * C;
+}
+// @ts-ignore: decorator
+@inline function accBytes(C: i32): i32 {
+  return 128 * C + 256;
 }
 
-// Layout of work for C channels (indexed by global channel): acc | s1 (f64) | s2 (f64) | kf (f64) | p0..p6 (f32).
+// Layout of work for C channels (indexed by global channel): acc | s1, s2, kf, mc, vc (f64) | p0..p8 (f32).
+// p7 holds the f32 shifts K of the two-pass, p0..p6 the element passes' parameters.
 // @ts-ignore: decorator
 @inline function sumsAt(work: usize, C: i32): usize {
-  return work + 256 * <usize>((C + 1) >> 1);
+  return work + <usize>accBytes(C);
 }
 // @ts-ignore: decorator
 @inline function paramAt(work: usize, C: i32, k: i32): usize {
-  return sumsAt(work, C) + 24 * <usize>C + <usize>(k * C) * 4;
+  return sumsAt(work, C) + 40 * <usize>C + <usize>(k * C) * 4;
+}
+// @ts-ignore: decorator
+@inline function f64At(work: usize, C: i32, k: i32): usize {
+  return sumsAt(work, C) + 8 * <usize>(k * C);
 }
 
 let rowMean: f64 = 0;
 let rowVar: f64 = 0;
 
-// @ts-ignore: decorator
-@inline function finish(s: f64, q: f64, K: f64, invM: f64): void {
-  const m = s * invM;
-  let v = q * invM - m * m;
-  if (v < 0) v = 0;
-  rowMean = K + m;
-  rowVar = v;
+// A group's statistics from its channels' (mean_c, var_c) in work (mc, vc; channels c0 .. c0 + Cg - 1,
+// each over S positions): mean = sum(mean_c) / Cg, var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg,
+// sums in channel order. A NaN or Inf in a channel makes its var_c NaN (rowMoments), hence the group's.
+function combineGroup(work: usize, C: i32, c0: i32, Cg: i32): void {
+  const mc = f64At(work, C, 3), vc = f64At(work, C, 4);
+  let sm: f64 = 0;
+  for (let c = c0; c < c0 + Cg; c++) sm += load<f64>(mc + (<usize>c << 3));
+  const mean = sm / <f64>Cg;
+  let a: f64 = 0, b: f64 = 0;
+  for (let c = c0; c < c0 + Cg; c++) {
+    a += load<f64>(vc + (<usize>c << 3));
+    const d = load<f64>(mc + (<usize>c << 3)) - mean;
+    b += d * d;
+  }
+  rowMean = mean;
+  rowVar = (a + b) / <f64>Cg;
 }
 
-// Statistics of NCHW row at xr (Cg planes of S floats).
-function statsPlanes(xr: usize, Cg: i32, S: i32, invM: f64): void {
-  const K = <f64>load<f32>(xr);
+// Statistics of NCHW row at xr (Cg planes of S floats, channels c0 ..): LayerNorm's rowMoments per plane.
+function statsPlanes(xr: usize, Cg: i32, S: i32, invS: f64, work: usize, C: i32, c0: i32): void {
+  const mc = f64At(work, C, 3), vc = f64At(work, C, 4);
   const plane = <usize>S << 2;
-  let s: f64 = 0, q: f64 = 0;
   for (let j = 0; j < Cg; j++) {
-    rowSums(xr + <usize>j * plane, S, K);
-    s += sumS;
-    q += sumQ;
+    rowMoments(xr + <usize>j * plane, S, invS);
+    store<f64>(mc + (<usize>(c0 + j) << 3), momentMean);
+    store<f64>(vc + (<usize>(c0 + j) << 3), momentVar);
   }
-  finish(s, q, K, invM);
+  combineGroup(work, C, c0, Cg);
+}
+
+// Channels-last: the f32 block order of rowMoments32 (lanes.ts) over positions [0, end) (end a
+// multiple of 16) of channels [c0, c1) (C >= 16) of the sample at xs, t = f32(x - K), K per
+// channel at kp (f32). Per channel, lane k takes positions s = k (mod 16) of each block of 128;
+// lanes k and k + 8 are added in f32 at the end of the block and promoted into f64 lane k, which
+// sums the blocks: left in work, s lane k of channel c at 8 (C k + c), q lanes 64 C bytes further.
+// Tiles of 16 channels (one cache line per row: a block reads each line once whatever the row
+// stride) inside each block of 128 positions (a few hundred kB that stay in L2); a last tile
+// that would pass C starts at C - 16 and adds only its channels the tile before did not.
+function passBlocks(xs: usize, rs: usize, C: i32, c0: i32, c1: i32, end: i32, kp: usize, work: usize): void {
+  const z = f64x2.splat(0);
+  const lo = min(c0, C - 16), hi = min(C, c0 + ((c1 - c0 + 15) & ~15));
+  for (let k = 0; k < 16; k++) {
+    const l = work + <usize>(k * C) * 8;
+    for (let c = lo; c < hi; c++) store<f64>(l + (<usize>c << 3), 0);
+  }
+  const tmp = work + 128 * <usize>C, step = rs << 4, lanes = <usize>C << 3;
+  for (let b = 0; b < end; b += 128) {
+    const bend = min(b + 128, end);
+    for (let c = c0; c < c1; c += 16) {
+      const cs = min(c, C - 16), co = <usize>cs << 2;
+      const kv0 = v128.load(kp + co), kv1 = v128.load(kp + co, 16), kv2 = v128.load(kp + co, 32), kv3 = v128.load(kp + co, 48);
+      // Lanes of channels below c (done by the tile before) add +0: the totals start at +0, so never hold -0.
+      for (let u = 0; u < 8; u++) {
+        const m = i64x2.replace_lane(i64x2.splat(cs + 2 * u >= c ? -1 : 0), 1, cs + 2 * u + 1 >= c ? -1 : 0);
+        v128.store(tmp + 128 + (<usize>u << 4), m);
+      }
+      for (let k = 0; k < 8; k++) {
+        let s0 = z, s1 = z, s2 = z, s3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+        for (let h = 0; h < 2; h++) {
+          const first = b + k + 8 * h;
+          let p = xs + <usize>first * rs + co;
+          let t0 = f32x4.sub(v128.load(p), kv0), t1 = f32x4.sub(v128.load(p, 16), kv1);
+          let t2 = f32x4.sub(v128.load(p, 32), kv2), t3 = f32x4.sub(v128.load(p, 48), kv3);
+          s0 = t0; s1 = t1; s2 = t2; s3 = t3;
+          q0 = f32x4.mul(t0, t0); q1 = f32x4.mul(t1, t1); q2 = f32x4.mul(t2, t2); q3 = f32x4.mul(t3, t3);
+          for (let s = first + 16; s < bend; s += 16) {
+            p += step;
+            t0 = f32x4.sub(v128.load(p), kv0); t1 = f32x4.sub(v128.load(p, 16), kv1);
+            t2 = f32x4.sub(v128.load(p, 32), kv2); t3 = f32x4.sub(v128.load(p, 48), kv3);
+            s0 = f32x4.add(s0, t0); s1 = f32x4.add(s1, t1); s2 = f32x4.add(s2, t2); s3 = f32x4.add(s3, t3);
+            q0 = f32x4.add(q0, f32x4.mul(t0, t0)); q1 = f32x4.add(q1, f32x4.mul(t1, t1));
+            q2 = f32x4.add(q2, f32x4.mul(t2, t2)); q3 = f32x4.add(q3, f32x4.mul(t3, t3));
+          }
+          if (h == 0) {
+            v128.store(tmp, s0); v128.store(tmp, s1, 16); v128.store(tmp, s2, 32); v128.store(tmp, s3, 48);
+            v128.store(tmp, q0, 64); v128.store(tmp, q1, 80); v128.store(tmp, q2, 96); v128.store(tmp, q3, 112);
+          }
+        }
+        const ls = work + <usize>k * lanes + (co << 1), lq = ls + 8 * lanes;
+        addLane(ls, f32x4.add(v128.load(tmp), s0), tmp + 128);
+        addLane(ls + 32, f32x4.add(v128.load(tmp, 16), s1), tmp + 160);
+        addLane(ls + 64, f32x4.add(v128.load(tmp, 32), s2), tmp + 192);
+        addLane(ls + 96, f32x4.add(v128.load(tmp, 48), s3), tmp + 224);
+        addLane(lq, f32x4.add(v128.load(tmp, 64), q0), tmp + 128);
+        addLane(lq + 32, f32x4.add(v128.load(tmp, 80), q1), tmp + 160);
+        addLane(lq + 64, f32x4.add(v128.load(tmp, 96), q2), tmp + 192);
+        addLane(lq + 96, f32x4.add(v128.load(tmp, 112), q3), tmp + 224);
+      }
+    }
+  }
+}
+
+// Adds the four f32 lanes of v, promoted, to the f64 pairs at `at` (masked by the two v128 at mask).
+// @ts-ignore: decorator
+@inline function addLane(at: usize, v: v128, mask: usize): void {
+  v128.store(at, f64x2.add(v128.load(at), v128.and(lo2(v), v128.load(mask))));
+  v128.store(at, f64x2.add(v128.load(at, 16), v128.and(hi2(v), v128.load(mask, 16))), 16);
+}
+
+// The lane order's combination of passBlocks' eight f64 lanes at a (stride 8 C bytes).
+// @ts-ignore: decorator
+@inline function laneSum(a: usize, C: i32): f64 {
+  const st = <usize>C << 3;
+  return ((load<f64>(a) + load<f64>(a + 4 * st)) + (load<f64>(a + 2 * st) + load<f64>(a + 6 * st))) +
+    ((load<f64>(a + st) + load<f64>(a + 5 * st)) + (load<f64>(a + 3 * st) + load<f64>(a + 7 * st)));
+}
+
+// rowMoments32's tests on channel c after a round (s, q in s1, s2): 1 = accepted (mc, vc written),
+// 0 = another round with K = f32(K + m) (written to p7), 2 = the f64 path.
+// @ts-ignore: decorator
+@inline function judge(work: usize, C: i32, c: i32, invS: f64, last: bool): i32 {
+  const o = <usize>c << 3;
+  const mq = load<f64>(f64At(work, C, 1) + o) * invS;
+  if (!(mq >= TINY && mq < Infinity)) return 2;
+  const m = load<f64>(f64At(work, C, 0) + o) * invS;
+  const kp = paramAt(work, C, 7) + (<usize>c << 2);
+  const K = load<f32>(kp);
+  if (m * m <= mq * 0.125) {
+    let v = mq - m * m;
+    if (v < 0) v = 0;
+    store<f64>(f64At(work, C, 3) + o, <f64>K + m);
+    store<f64>(f64At(work, C, 4) + o, v);
+    return 1;
+  }
+  const K2 = <f32>(<f64>K + m);
+  store<f32>(kp, K2);
+  return last || K2 - K2 != 0 ? 2 : 0;
+}
+
+// rowMoments64 for channels [c0, c1) of the sample at xs (f64 lane tile), into mc, vc.
+function strided64(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, invS: f64): void {
+  const s1 = f64At(work, C, 0), s2 = f64At(work, C, 1), kf = f64At(work, C, 2);
+  for (let c = c0; c < c1; c++) store<f64>(kf + (<usize>c << 3), shiftOf(load<f32>(xs + (<usize>c << 2))));
+  tileStats(xs, C, S, c0, c1, work, s1, s2);
+  for (let c = c0; c < c1; c++) {
+    const o = <usize>c << 3;
+    const m = load<f64>(s1 + o) * invS;
+    let v = load<f64>(s2 + o) * invS - m * m;
+    if (v < 0) v = 0;
+    store<f64>(f64At(work, C, 3) + o, load<f64>(kf + o) + m);
+    store<f64>(f64At(work, C, 4) + o, v);
+  }
+}
+
+// Channels-last per-channel (mean_c, var_c) into mc, vc for channels [c0, c1) of the sample at xs:
+// bitwise LayerNorm's rowMoments of each channel's S values (so the bits of NCHW): passBlocks
+// (C >= 16) or per channel (C < 16) for the f32 two-pass, the f64 lane tile for its other rows.
+// p8 holds each channel's state: 0 = another round, 1 = done, 2 = the f64 path.
+function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, invS: f64): void {
+  if (S < TWO_PASS_MIN) {
+    strided64(xs, C, S, c0, c1, work, invS);
+    return;
+  }
+  const rs = <usize>C << 2, kp = paramAt(work, C, 7), st = paramAt(work, C, 8);
+  const s1 = f64At(work, C, 0), s2 = f64At(work, C, 1);
+  if (C >= 16) passBlocks(xs, rs, C, c0, c1, 128, xs, work);
+  for (let c = c0; c < c1; c++) {
+    if (C < 16) channelHead(xs, rs, c, work, C);
+    else store<f32>(kp + (<usize>c << 2), <f32>(<f64>load<f32>(xs + (<usize>c << 2)) + laneSum(work + (<usize>c << 3), C) * 0.0078125));
+    const K = load<f32>(kp + (<usize>c << 2));
+    store<i32>(st + (<usize>c << 2), K - K == 0 ? 0 : 2);
+  }
+  const S16 = S & ~15;
+  for (let round = 0; round < 2; round++) {
+    let pending = false;
+    for (let c = c0; c < c1; c++) pending = pending || load<i32>(st + (<usize>c << 2)) == 0;
+    if (!pending) break;
+    if (C >= 16) passBlocks(xs, rs, C, c0, c1, S16, kp, work);
+    for (let c = c0; c < c1; c++) {
+      if (load<i32>(st + (<usize>c << 2)) != 0) continue;
+      const o = <usize>c << 3;
+      if (C < 16) channelCentered(xs, rs, c, S, work, C);
+      else {
+        const K = load<f32>(kp + (<usize>c << 2));
+        let s = laneSum(work + o, C), q = laneSum(work + 64 * <usize>C + o, C);
+        for (let i = S16; i < S; i++) {
+          const t = <f64>(load<f32>(xs + <usize>i * rs + (<usize>c << 2)) - K);
+          s += t;
+          q += t * t;
+        }
+        store<f64>(s1 + o, s);
+        store<f64>(s2 + o, q);
+      }
+      const r = judge(work, C, c, invS, round == 1);
+      if (r != 0) store<i32>(st + (<usize>c << 2), r);
+    }
+  }
+  for (let c = c0; c < c1; c++) {
+    if (load<i32>(st + (<usize>c << 2)) == 2) strided64(xs, C, S, c, c + 1, work, invS);
+  }
+}
+
+// One channel's step 1 and step 2 (C < 16), scalar, lanes in work's scratch (16 f32 s, 16 f32 q).
+function channelHead(xs: usize, rs: usize, c: i32, work: usize, C: i32): void {
+  const xc = xs + (<usize>c << 2);
+  const x0 = load<f32>(xc);
+  const K = channelLanes(xc, rs, 128, x0, work);
+  store<f32>(paramAt(work, C, 7) + (<usize>c << 2), <f32>(<f64>x0 + K * 0.0078125));
+}
+function channelCentered(xs: usize, rs: usize, c: i32, S: i32, work: usize, C: i32): void {
+  const xc = xs + (<usize>c << 2);
+  const K = load<f32>(paramAt(work, C, 7) + (<usize>c << 2));
+  const S16 = S & ~15;
+  let s = channelLanes(xc, rs, S16, K, work);
+  let q = laneQ;
+  for (let i = S16; i < S; i++) {
+    const t = <f64>(load<f32>(xc + <usize>i * rs) - K);
+    s += t;
+    q += t * t;
+  }
+  store<f64>(f64At(work, C, 0) + (<usize>c << 3), s);
+  store<f64>(f64At(work, C, 1) + (<usize>c << 3), q);
+}
+
+let laneQ: f64 = 0;
+
+// The f32 block order over positions [0, end) of one channel at stride rs: returns s, sets laneQ.
+function channelLanes(xc: usize, rs: usize, end: i32, K: f32, work: usize): f64 {
+  const ls = work, lq = work + 64, ts = work + 128;
+  for (let k = 0; k < 16; k++) store<f64>(ts + (<usize>k << 3), 0);
+  for (let b = 0; b < end; b += 128) {
+    const bend = min(b + 128, end);
+    for (let i = b; i < bend; i += 16) {
+      for (let k = 0; k < 16; k++) {
+        const t = load<f32>(xc + <usize>(i + k) * rs) - K;
+        const o = <usize>k << 2;
+        const tq = t * t;
+        store<f32>(ls + o, i == b ? t : load<f32>(ls + o) + t);
+        store<f32>(lq + o, i == b ? tq : load<f32>(lq + o) + tq);
+      }
+    }
+    for (let k = 0; k < 8; k++) {
+      const o = <usize>k << 2, a = ts + (<usize>k << 3);
+      store<f64>(a, load<f64>(a) + <f64>(load<f32>(ls + o) + load<f32>(ls + o + 32)));
+      store<f64>(a + 64, load<f64>(a + 64) + <f64>(load<f32>(lq + o) + load<f32>(lq + o + 32)));
+    }
+  }
+  laneQ = comb8(ts + 64);
+  return comb8(ts);
+}
+
+// @ts-ignore: decorator
+@inline function comb8(a: usize): f64 {
+  return ((load<f64>(a) + load<f64>(a, 32)) + (load<f64>(a, 16) + load<f64>(a, 48))) + ((load<f64>(a, 8) + load<f64>(a, 40)) + (load<f64>(a, 24) + load<f64>(a, 56)));
 }
 
 // Channels-last lane tile over channels [c0, c1) of the sample at xs (row stride C floats).
@@ -193,27 +426,6 @@ function statsPlanes(xr: usize, Cg: i32, S: i32, invM: f64): void {
   }
 }
 
-// Channels-last per-channel sums (s1, s2 in work) for groups [g0, g1) of the sample at xs, K per channel its group's.
-function statsStrided(xs: usize, C: i32, S: i32, Cg: i32, g0: i32, g1: i32, work: usize): void {
-  const s1 = sumsAt(work, C), kf = s1 + (<usize>C << 4);
-  for (let g = g0; g < g1; g++) {
-    const K = <f64>load<f32>(xs + (<usize>(g * Cg) << 2));
-    for (let c = g * Cg; c < (g + 1) * Cg; c++) store<f64>(kf + (<usize>c << 3), K);
-  }
-  tileStats(xs, C, S, g0 * Cg, g1 * Cg, work, s1, s1 + (<usize>C << 3));
-}
-
-// rowMean/rowVar of the group of channels c0 .. c0 + Cg - 1 from the sums statsStrided left in work.
-function groupStats(work: usize, C: i32, c0: i32, Cg: i32, invM: f64): void {
-  const s1 = sumsAt(work, C), s2 = s1 + (<usize>C << 3), kf = s2 + (<usize>C << 3);
-  let s: f64 = 0, q: f64 = 0;
-  for (let c = c0; c < c0 + Cg; c++) {
-    s += load<f64>(s1 + (<usize>c << 3));
-    q += load<f64>(s2 + (<usize>c << 3));
-  }
-  finish(s, q, load<f64>(kf + (<usize>c0 << 3)), invM);
-}
-
 // Three consecutive per-channel parameters k, k+1, k+2 of channel c.
 function setParams(work: usize, C: i32, c: i32, k: i32, a: f32, b: f32, d: f32): void {
   const o = <usize>c << 2;
@@ -240,15 +452,15 @@ export function groupNorm(
 ): void {
   assert(rows >= 0 && row0 >= 0 && C > 0 && S > 0 && G > 0 && C % G == 0 && !((x | w | b | y | mean | rstd | stats | work) & 3), "groupNorm: bad sizes or unaligned pointer");
   const Cg = C / G;
-  const invM = 1.0 / (<f64>Cg * <f64>S);
+  const invS = 1.0 / <f64>S;
   if (!channelsLast || C == 1) {
     const plane = <usize>S << 2;
     for (let r = row0; r < row0 + rows; r++) {
       const off = <usize>r * <usize>Cg * plane;
-      statsPlanes(x + off, Cg, S, invM);
+      const c0 = (r % G) * Cg;
+      statsPlanes(x + off, Cg, S, invS, work, C, c0);
       const rr = rowOut(r, mean, rstd, stats, eps);
       const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
-      const c0 = (r % G) * Cg;
       for (let j = 0; j < Cg; j++) {
         const c = <usize>(c0 + j) << 2;
         const o = off + <usize>j * plane;
@@ -262,9 +474,9 @@ export function groupNorm(
     const g1 = min(G, g0 + row0 + rows - r);
     const c0 = g0 * Cg, c1 = g1 * Cg;
     const xs = x + <usize>n * <usize>S * (<usize>C << 2);
-    statsStrided(xs, C, S, Cg, g0, g1, work);
+    statsStrided(xs, C, S, c0, c1, work, invS);
     for (let g = g0; g < g1; g++) {
-      groupStats(work, C, g * Cg, Cg, invM);
+      combineGroup(work, C, g * Cg, Cg);
       const rr = rowOut(n * G + g, mean, rstd, stats, eps);
       const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
       for (let c = g * Cg; c < (g + 1) * Cg; c++) {
@@ -366,7 +578,7 @@ export function groupNormBackward(
 ): void {
   assert(rows >= 0 && row0 >= 0 && C > 0 && S > 0 && G > 0 && C % G == 0 && !((dy | x | w | mean | rstd | dx | work) & 3) && !(parts & 7), "groupNormBackward: bad sizes or unaligned pointer");
   const Cg = C / G;
-  const invM = 1.0 / (<f64>Cg * <f64>S);
+  const invM = 1.0 / (<f64>Cg * <f64>S), invS = 1.0 / <f64>S;
   const partBytes = <usize>C << 4;
   if (!channelsLast || C == 1) {
     const plane = <usize>S << 2;
@@ -380,7 +592,7 @@ export function groupNormBackward(
         mlo = 0;
         rr = load<f32>(rstd + (<usize>r << 2));
       } else {
-        statsPlanes(x + off, Cg, S, invM);
+        statsPlanes(x + off, Cg, S, invS, work, C, c0);
         mhi = <f32>rowMean;
         mlo = <f32>(rowMean - <f64>mhi);
         rr = <f32>(1.0 / Math.sqrt(rowVar + eps));
@@ -413,7 +625,7 @@ export function groupNormBackward(
     const so = <usize>n * <usize>S * (<usize>C << 2);
     const xs = x + so;
     if (!rstd) {
-      statsStrided(xs, C, S, Cg, g0, g1, work);
+      statsStrided(xs, C, S, c0, c1, work, invS);
     }
     for (let g = g0; g < g1; g++) {
       const rw = n * G + g;
@@ -423,7 +635,7 @@ export function groupNormBackward(
         mlo = 0;
         rr = load<f32>(rstd + (<usize>rw << 2));
       } else {
-        groupStats(work, C, g * Cg, Cg, invM);
+        combineGroup(work, C, g * Cg, Cg);
         mhi = <f32>rowMean;
         mlo = <f32>(rowMean - <f64>mhi);
         rr = <f32>(1.0 / Math.sqrt(rowVar + eps));

@@ -297,7 +297,8 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
  * the test's different kinds, so x - mean can cancel; the inputs of that difference are float32,
  * so the scale of y is (|x| + |mean|) * rstd * |w| + |b|, plus 2^-28 * sum|x| * rstd * |w| for
  * the mean itself: a float64 sum of the group is off by up to 2^-53 * sum|x| in the kernel and in
- * this reference alike (seen: a group [-1.3e-21, 1e-20, 1000, -1000], whose float64 sum is 0 in
+ * this reference alike; plus sigma * rstd * |w| (the mean within 2^-24 x (|mean| + sigma)), as
+ * LayerNorm's: the f32 two-pass carries each channel's mean to about 2^-24 x its sigma (seen: a group [-1.3e-21, 1e-20, 1000, -1000], whose float64 sum is 0 in
  * either order, gives x̂[0] = 0 with the kernel's shift and -1.8e-24 here; both are 5e-24 from
  * the exact value, which is within 2^-24 units of that term).
  */
@@ -310,9 +311,11 @@ function groupReference(a: PlainArgs, p: Params, o: RefArgs, sc: RefArgs | undef
   const Cg = C / G, group = (i: number) => Math.floor(i / (S * C)) * G + Math.floor((cl ? i % C : Math.floor(i / S) % C) / Cg);
   const sumAbs = new Float64Array(N * G);
   for (let i = 0; i < a.x!.length; i++) sumAbs[group(i)]! += Math.abs(a.x![i]!);
+  const sigma = Array.from(rstd, (rs) => Math.sqrt(Math.max(0, 1 / (rs * rs) - p.eps)));
+  if (sc.mean) for (let r = 0; r < N * G; r++) sc.mean[r] = Math.abs(mean[r]!) + sigma[r]!;
   for (let i = 0; i < a.x!.length; i++) {
     const c = cl ? i % C : Math.floor(i / S) % C, r = group(i);
-    sc.out[i] = (Math.abs(a.x![i]!) + Math.abs(mean[r]!) + 2 ** -28 * sumAbs[r]!) * rstd[r]! * Math.abs(w ? w[c]! : 1) + Math.abs(b ? b[c]! : 0);
+    sc.out[i] = (Math.abs(a.x![i]!) + Math.abs(mean[r]!) + sigma[r]! + 2 ** -28 * sumAbs[r]!) * rstd[r]! * Math.abs(w ? w[c]! : 1) + Math.abs(b ? b[c]! : 0);
   }
 }
 
@@ -377,6 +380,18 @@ function instanceNormEntry(useInputStats: boolean): OpEntry {
       if (useInputStats) {
         groupReference(a, p, o, sc, N, C, cols, C, false);
         if (o.runningMean) instanceNormReference(a.x!, null, null, o.runningMean, o.runningVar!, true, p.momentum, new Float64Array(a.x!.length), N, C, cols, p.eps);
+        // The running mean takes momentum x the batch's mean of instance means, each within 2^-24 x (|mean| + sigma).
+        if (sc?.runningMean && o.runningMean) {
+          for (let c = 0; c < C; c++) {
+            let s = 0;
+            for (let n = 0; n < N; n++) {
+              const row = a.x!.subarray((n * C + c) * cols, (n * C + c + 1) * cols);
+              const m = row.reduce((t, v) => t + v, 0) / cols;
+              s += Math.abs(m) + Math.sqrt(row.reduce((t, v) => t + (v - m) ** 2, 0) / cols);
+            }
+            sc.runningMean[c] = Math.abs((1 - p.momentum) * a.runningMean![c]!) + (p.momentum * s) / N;
+          }
+        }
         return;
       }
       instanceNormReference(a.x!, a.weight ?? null, a.bias ?? null, a.runningMean!, a.runningVar!, false, p.momentum, o.out!, N, C, cols, p.eps);

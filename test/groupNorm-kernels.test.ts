@@ -79,6 +79,25 @@ describe("groupNorm kernel == JS twin, bit for bit", () => {
     }
   });
 
+  it("the f32 two-pass (S >= 128): per-channel adversarial kinds (second rounds, f64 fallbacks), C around the 16-channel tile, splits: wasm NCHW == wasm channels-last == JS, bit for bit", () => {
+    const chKinds = ["normal", "headOffset", "outlierFirst", "constant", "offset40000", "zeros", "nanMiddle", "posInf", "negInfFirst", "denormal", "tiny", "huge1e18", "alternating", "outlierLast", "near1e18"];
+    let n = 0;
+    for (const C of [2, 3, 5, 15, 16, 17, 20, 31, 32, 33, 48, 65]) for (const S of [128, 129, 143, 144, 255, 256, 257, 300]) {
+      if ((n++ % 3) !== 0 && C > 17) continue;
+      const G = [1, C, C % 2 === 0 ? 2 : 1][n % 3]!, N = 2, R = N * G, sh = { N, C, S, G };
+      const x = fillRows(N * C, S, rot(chKinds, n), 300 + n); // one kind per channel
+      const o = { w: normal(C, n, 0.5, 1), b: n % 2 ? normal(C, n + 5) : null };
+      const nchw = wasmForward(x, sh, o);
+      expectSameFwd(jsForward(x, sh, o), nchw, `js C=${C} S=${S} G=${G}`);
+      const xc = transpose(x, N, C, S), back = (y: Float32Array) => transpose(y, N, C, S, true);
+      expectSameFwd(wasmForward(xc, sh, { ...o, cl: true }), nchw, `wasm cl C=${C} S=${S} G=${G}`, back);
+      expectSameFwd(jsForward(xc, sh, { ...o, cl: true }), nchw, `js cl C=${C} S=${S} G=${G}`, back);
+      const split = [0, 1, Math.max(1, R - 1), R].filter((v, i, a) => i === 0 || v > a[i - 1]!);
+      expectSameFwd(wasmForward(xc, sh, { ...o, cl: true, splits: split }), nchw, `wasm cl split C=${C} S=${S} G=${G}`, back);
+    }
+    expect(n).toBeGreaterThan(90);
+  });
+
   it("any split of the rows into calls (as threads split them) and y = x in place give the same bits", () => {
     for (const [C, S, G] of [[12, 9, 4], [10, 17, 5], [9, 33, 9], [6, 8, 1], [33, 5, 11], [2, 3, 2]] as const) {
       const N = 3, R = N * G, sh = { N, C, S, G };
@@ -145,7 +164,7 @@ function worstUnits(got: ArrayLike<number>, ref: ArrayLike<number>, scale?: Arra
 }
 
 describe("groupNorm accuracy vs float64", () => {
-  it("y <= 4, mean and rstd <= 1 (units of 2^-24 x scale) on finite adversarial groups, many shapes, both layouts", () => {
+  it("y <= 4, mean <= 2, rstd <= 6 (units of 2^-24 x scale) on finite adversarial groups, many shapes, both layouts", () => {
     let worst = { y: 0, mean: 0, rstd: 0 };
     let n = 0;
     for (const [N, C, S, G] of [[2, 32, 64, 8], [3, 17, 33, 1], [2, 64, 9, 64], [1, 320, 256, 32], [4, 6, 65, 3], [2, 9, 1, 3], [2, 8, 4096, 2]] as const) {
@@ -157,13 +176,14 @@ describe("groupNorm accuracy vs float64", () => {
       for (const cl of [false, true]) {
         const got = wasmForward(cl ? transpose(x, N, C, S) : x, sh, { w, b, cl });
         const y = cl ? transpose(got.y, N, C, S, true) : got.y;
-        worst = { y: Math.max(worst.y, worstUnits(y, ry, sc)), mean: Math.max(worst.mean, worstUnits(got.mean, rm)), rstd: Math.max(worst.rstd, worstUnits(got.rstd, rr)) };
+        const msc = Array.from(rm, (m, r) => Math.abs(m) + Math.sqrt(Math.max(0, 1 / rr[r]! ** 2 - 1e-5)));
+        worst = { y: Math.max(worst.y, worstUnits(y, ry, sc)), mean: Math.max(worst.mean, worstUnits(got.mean, rm, msc)), rstd: Math.max(worst.rstd, worstUnits(got.rstd, rr)) };
       }
       n++;
     }
     expect(worst.y).toBeLessThanOrEqual(4);
-    expect(worst.mean).toBeLessThanOrEqual(1);
-    expect(worst.rstd).toBeLessThanOrEqual(1);
+    expect(worst.mean).toBeLessThanOrEqual(2);
+    expect(worst.rstd).toBeLessThanOrEqual(6);
   });
 });
 

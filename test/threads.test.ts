@@ -1,6 +1,6 @@
 // Threads: the same bits for any thread count, on every registry op; pool lifecycle; fallback.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { layerNorm, Runtime, threadsSupported } from "../src/index.js";
+import { groupNorm, instanceNorm, layerNorm, Runtime, threadsSupported } from "../src/index.js";
 import { defaultParams, ops } from "../src/registry.js";
 import { fillRows, firstBitDifference, rowKinds } from "./data.js";
 import { makeInputs, run, variants } from "./harness.js";
@@ -73,6 +73,27 @@ describe("threads", () => {
     for (const t of [a, b, ya, yb]) t.free();
     rt.threadMinElements = 0;
     rt.partElements = 1;
+  });
+
+  it("groupNorm and instanceNorm, NCHW and channels-last, one part per sample on every thread: the bits of one thread (each part its own work area)", () => {
+    const rt = threaded[0]!;
+    rt.threadMinElements = 0;
+    rt.partElements = 1;
+    const N = 6, C = 48, S = 200, cl = (x: Float32Array) => { const o = new Float32Array(x.length); for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) o[(n * S + s) * C + c] = x[(n * C + c) * S + s]!; return o; };
+    const x = fillRows(N * C, S, ["normal", "headOffset", "offset40000", "outlierFirst", "constant"], 21);
+    for (const last of [false, true]) {
+      const xin = last ? cl(x) : x, shape = last ? [N, S, C] : [N, C, S], channelAxis = last ? -1 : 1;
+      for (const G of [8, C]) {
+        const one = groupNorm(xin, shape, G, { channelAxis, runtime: single }), many = groupNorm(xin, shape, G, { channelAxis, runtime: rt });
+        expect(firstBitDifference(one, many), `groupNorm G=${G} channels-last=${last}`).toBe(-1);
+      }
+      const rm1 = new Float32Array(C), rv1 = new Float32Array(C).fill(1), rm2 = rm1.slice(), rv2 = rv1.slice();
+      const one = instanceNorm(xin, shape, { channelAxis, runningMean: rm1, runningVar: rv1, runtime: single });
+      const many = instanceNorm(xin, shape, { channelAxis, runningMean: rm2, runningVar: rv2, runtime: rt });
+      expect(firstBitDifference(one, many), `instanceNorm channels-last=${last}`).toBe(-1);
+      expect(firstBitDifference(rm1, rm2), `runningMean channels-last=${last}`).toBe(-1);
+      expect(firstBitDifference(rv1, rv2), `runningVar channels-last=${last}`).toBe(-1);
+    }
   });
 
   it("more threads than cores: 8 threads, hundreds of small jobs back to back (sleeping workers wake into later jobs), the same bits", async () => {

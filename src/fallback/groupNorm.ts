@@ -1,40 +1,15 @@
-// JS twin of assembly/groupNorm.ts: the same per-channel lane sums (fallback/lanes.ts order; for
-// channels-last the same eight lanes read at stride C), the same channel-order row totals, the
-// same f64 finish and the same f32 roundings (Math.fround after every step), so the output is
+// JS twin of assembly/groupNorm.ts: the same per-channel statistics (fallback/lanes.ts rowMoments of
+// each channel's values; for channels-last the channel is gathered first), the same channel-order
+// group combination and the same f32 roundings (Math.fround after every step), so the output is
 // bitwise the kernel's in both layouts. Arguments mirror the kernel's: whole tensors, a row range
 // row0 .. row0 + rows - 1 of the N * G (sample, group) rows, per-row outputs indexed globally.
-import { rowSums, sums } from "./lanes.js";
+import { moments, rowMoments, sums } from "./lanes.js";
 
 const fr = Math.fround;
 
 /** Bytes of `work` a channels-last wasm call needs (the kernel's groupNormWorkBytes; a test checks they agree). */
 export function groupNormWorkBytes(C: number): number {
-  return 256 * ((C + 1) >> 1) + 52 * C;
-}
-
-/** sums.s / sums.q: the lane-order sums over d elements at x[o], x[o + stride], ... (stride 1 is rowSums). */
-function laneSums(x: Float32Array, o: number, d: number, stride: number, K: number): void {
-  if (stride === 1) { rowSums(x, o, d, K); return; }
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
-  const d8 = d & ~7, st8 = 8 * stride;
-  let i = o;
-  for (let k = 0; k < d8; k += 8, i += st8) {
-    const t0 = x[i]! - K, t1 = x[i + stride]! - K, t2 = x[i + 2 * stride]! - K, t3 = x[i + 3 * stride]! - K;
-    const t4 = x[i + 4 * stride]! - K, t5 = x[i + 5 * stride]! - K, t6 = x[i + 6 * stride]! - K, t7 = x[i + 7 * stride]! - K;
-    s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5; s6 += t6; s7 += t7;
-    q0 += t0 * t0; q1 += t1 * t1; q2 += t2 * t2; q3 += t3 * t3;
-    q4 += t4 * t4; q5 += t5 * t5; q6 += t6 * t6; q7 += t7 * t7;
-  }
-  let s = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
-  let q = ((q0 + q4) + (q2 + q6)) + ((q1 + q5) + (q3 + q7));
-  for (let k = d8; k < d; k++, i += stride) {
-    const t = x[i]! - K;
-    s += t;
-    q += t * t;
-  }
-  sums.s = s;
-  sums.q = q;
+  return 128 * C + 256 + 76 * C;
 }
 
 /** sums.s = sum(dy * u), sums.q = sum(dy) in the lane order, u = f32(((x - mhi) - mlo) * r). */
@@ -69,26 +44,41 @@ function at(n: number, c: number, C: number, S: number, channelsLast: boolean): 
 
 const stat = { mhi: 0, mlo: 0, r: 0, mean: 0, variance: 0 };
 
-/** Row statistics in the kernel's order: channel lane sums, channel-order totals, f64 finish. */
+/**
+ * Row statistics in the kernel's order: each channel's (mean_c, var_c) by LayerNorm's rowMoments
+ * over its S values (gathered first when channels-last, so both layouts give the same bits), then
+ * mean = sum(mean_c) / Cg, var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg, in channel order.
+ */
 function rowStats(x: Float32Array, n: number, g: number, Cg: number, C: number, S: number, cl: boolean, eps: number): void {
-  const invM = 1 / (Cg * S);
-  const K = x[at(n, g * Cg, C, S, cl)[0]]!;
-  let s = 0, q = 0;
-  for (let c = g * Cg; c < (g + 1) * Cg; c++) {
-    const [o, st] = at(n, c, C, S, cl);
-    laneSums(x, o, S, st, K);
-    s += sums.s;
-    q += sums.q;
+  const invS = 1 / S;
+  if (chMean.length < Cg) { chMean = new Float64Array(Cg); chVar = new Float64Array(Cg); }
+  if (cl && gathered.length < S) gathered = new Float32Array(S);
+  let sm = 0;
+  for (let j = 0; j < Cg; j++) {
+    const [o, st] = at(n, g * Cg + j, C, S, cl);
+    if (st === 1) rowMoments(x, o, S, invS);
+    else {
+      for (let i = 0; i < S; i++) gathered[i] = x[o + i * st]!;
+      rowMoments(gathered, 0, S, invS);
+    }
+    chMean[j] = moments.mean;
+    chVar[j] = moments.variance;
+    sm += moments.mean;
   }
-  const m = s * invM;
-  let v = q * invM - m * m;
-  if (v < 0) v = 0;
-  stat.mean = K + m;
-  stat.variance = v;
+  const mean = sm / Cg;
+  let a = 0, b = 0;
+  for (let j = 0; j < Cg; j++) {
+    a += chVar[j]!;
+    const d = chMean[j]! - mean;
+    b += d * d;
+  }
+  stat.mean = mean;
+  stat.variance = (a + b) / Cg;
   stat.mhi = fr(stat.mean);
   stat.mlo = fr(stat.mean - stat.mhi);
-  stat.r = fr(1 / Math.sqrt(v + eps));
+  stat.r = fr(1 / Math.sqrt(stat.variance + eps));
 }
+let chMean = new Float64Array(0), chVar = new Float64Array(0), gathered = new Float32Array(0);
 
 /** Twin of the kernel groupNorm (y may be x). */
 export function groupNormJs(

@@ -38,11 +38,11 @@ export interface InstanceNormOptions {
 
 /**
  * Work area. Input statistics: per-row f64 (mean, var) for the running update (16 N C bytes) |
- * the channels-last lane areas (one per thread part). Running statistics: BatchNorm's params
+ * the lane areas (one per thread part). Running statistics: BatchNorm's params
  * (5 C f32, after its unused shift area).
  */
 const statsBytes = (c: Call) => align64(16 * c.d.NG!);
-const lanes = (c: Call) => (c.d.cl ? groupNormWorkBytes(c.d.C!) : 0);
+const lanes = (c: Call) => groupNormWorkBytes(c.d.C!);
 const BN_PARAMS = (C: number) => align64(4 * C);
 
 const inputStats = ["x", "weight", "bias", "out", "mean", "invStdDev", (ch: Chunk, c: Call) => c.work + 16 * ch.row0,
@@ -88,7 +88,8 @@ const op = signature<Float32Like>({
     const d = c.d as Record<string, number>;
     if (c.scalar("useInputStats")) {
       return [{
-        kernel: "groupNorm", args: inputStats, width: d.S, align: d.C, blockStride: { 6: 16 * d.C! }, // whole samples, as groupNorm partStride: { 7: lanes(c) },
+        // Whole samples per part, as groupNorm; each part its own lane area.
+        kernel: "groupNorm", args: inputStats, width: d.S, align: d.C, blockStride: { 6: 16 * d.C! }, partStride: { 7: lanes(c) },
         after: (ch) => { if (ch.row0 + ch.rows >= d.rows!) runningUpdate(c, new Float64Array(c.rt.arena.buffer, c.work, 2 * d.NG!)); },
       }];
     }

@@ -18,7 +18,8 @@ function groupStats(x: In, n: number, c0: number, Cg: number, C: number, S: numb
 
 /**
  * torch.nn.functional.group_norm: per (sample, group) y = (x - mean) / sqrt(var + eps) * w[c] + b[c],
- * biased variance; mean/rstd per (sample, group). Scale of y: |xhat * w| + |b|.
+ * biased variance; mean/rstd per (sample, group). Scale of y: (|xhat| + sigma * rstd) * |w| + |b|
+ * (LayerNorm's: the float32 statistics carry the mean to about 2^-24 x sigma).
  */
 export function groupNormReference(
   x: In, w: In | null, b: In | null, y: Out, mean: Out | null, rstd: Out | null,
@@ -36,7 +37,7 @@ export function groupNormReference(
         for (let i = 0; i < S; i++) {
           const k = index(n, c, i, C, S, channelsLast);
           y[k] = (x[k]! - m) * rs * wc + bc;
-          if (scale) scale[k] = Math.abs((x[k]! - m) * rs * wc) + Math.abs(bc);
+          if (scale) scale[k] = (Math.abs((x[k]! - m) * rs) + Math.sqrt(v) * rs) * Math.abs(wc) + Math.abs(bc);
         }
       }
     }
