@@ -516,15 +516,15 @@ export function groupNorm(
 }
 
 // Channels-last element pass over channels [c0, c1) of one sample, parameters per channel in work
-// (p0..p4). Rows in address order (the hardware streams them), R rows per parameter load (the
-// loads, not the arithmetic, bound this pass): R = 4, or 2 for rows under 512 bytes. Measured
-// (A/B, medians of 25-41 rounds): at C = 64, R = 2 ran 1.15-1.5x faster than R = 4; at C = 320,
-// R = 4 ran 1.1-1.2x faster than R = 2; R = 8 and four channels down 16 rows with the parameters
-// in registers ran 1.05-1.45x slower (more streams; the column walk defeats the prefetcher).
+// (p0..p4). Rows in address order, R rows per parameter load: R = 1, or 2 for rows under 512
+// bytes. Fewer streams beat fewer loads: measured (A/B in one process, medians of 31 rounds, the
+// whole forward), R = 1 against R = 4: 0.58-0.61 vs 0.70-0.83 ns/element at C = 320 and 512;
+// R = 2 at C = 64: 0.53-0.60 vs 0.60-0.67 for R = 1. Four channels down 16 rows with the
+// parameters in registers ran 1.15-1.45x slower than R = 4 (the column walk defeats the prefetcher).
 function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32): void {
   const rs = <usize>C << 2;
   const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3), p4 = paramAt(work, C, 4);
-  const R = C < 128 ? 2 : 4;
+  const R = C < 128 ? 2 : 1;
   let s = 0;
   for (; s + R <= S; s += R) {
     const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
@@ -533,11 +533,7 @@ function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32
       const o = <usize>c << 2;
       const h = v128.load(p0 + o), l = v128.load(p1 + o), r = v128.load(p2 + o), w = v128.load(p3 + o), b = v128.load(p4 + o);
       applyRow(xr + o, yr + o, h, l, r, w, b);
-      applyRow(xr + rs + o, yr + rs + o, h, l, r, w, b);
-      if (R == 4) {
-        applyRow(xr + 2 * rs + o, yr + 2 * rs + o, h, l, r, w, b);
-        applyRow(xr + 3 * rs + o, yr + 3 * rs + o, h, l, r, w, b);
-      }
+      if (R == 2) applyRow(xr + rs + o, yr + rs + o, h, l, r, w, b);
     }
     for (; c < c1; c++) for (let k = 0; k < R; k++) applyOne(xr + <usize>k * rs, yr + <usize>k * rs, <usize>c << 2, p0, p1, p2, p3, p4);
   }
