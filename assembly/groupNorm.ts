@@ -5,11 +5,11 @@
 //
 // Forward statistics (the same order in both layouts, so channels-last gives the bits of NCHW):
 //   1. per channel c of the row, (mean_c, var_c) = LayerNorm's rowMoments (lanes.ts) of its S
-//      values s = 0..S-1: the f32 two-pass for S >= TWO_PASS_MIN (K from the first 128 values,
-//      shifted sums in the f32 block order, a second round or the f64 path where its tests say
-//      so), else the f64 one-pass (K = shiftOf(first value), the eight-lane f64 order). NCHW
-//      runs rowMoments on each contiguous plane; channels-last runs the same orders at stride C,
-//      16 channels per tile (statsStrided), or one channel at a time when C < 16.
+//      values s = 0..S-1: where twoPass(C, S) (S >= 128 and C >= 16) the f32 two-pass (K from
+//      the first 128 values, shifted sums in the f32 block order, a second round or the f64 path
+//      where its tests say so), else the f64 one-pass (K = shiftOf(first value), the eight-lane
+//      f64 order). NCHW runs it on each contiguous plane; channels-last runs the same orders at
+//      stride C, 16 channels per tile (statsStrided).
 //   2. the group's: mean = sum(mean_c) / Cg, var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg,
 //      each sum from +0 with c in increasing order (f64); rstd = 1/sqrt(var + eps). With Cg = 1
 //      (InstanceNorm) that is rowMoments of the channel itself.
@@ -34,7 +34,7 @@
 // indexed by global row. A call writes only its rows' elements of y/dx, mean/rstd/stats and its
 // rows' channels of parts; `work` must be private to the call and hold groupNormWorkBytes(C) bytes. y may be x and dx may be dy (in place).
 import { applyRun } from "./batchNorm";
-import { combine8, hi2, lo2, momentMean, momentVar, rowMoments, shiftOf, TINY, TWO_PASS_MIN } from "./lanes";
+import { combine8, hi2, lo2, momentMean, momentVar, rowMoments, rowMoments64, shiftOf, TINY, TWO_PASS_MIN } from "./lanes";
 
 // Spatial positions per block of the channels-last lane tile (a multiple of 8; the results do not
 // depend on it). A pair's block reads SB rows of stride C floats, and the next pairs re-read them
@@ -92,12 +92,23 @@ function combineGroup(work: usize, C: i32, c0: i32, Cg: i32): void {
   rowVar = (a + b) / <f64>Cg;
 }
 
+// Whether channels of S values take the f32 two-pass (rowMoments32 and its fallbacks) or only the
+// f64 one-pass (rowMoments64), in both layouts. Channels-last below 16 channels has no 16-channel
+// tile: a transposing variant of the two-pass measured 1.5-1.8x slower there than the f64 lane
+// tile at [512, 6, 768] and [64, 3, 4096], so C < 16 keeps the f64 one-pass (NCHW too, same bits).
+// @ts-ignore: decorator
+@inline function twoPass(C: i32, S: i32): bool {
+  return S >= TWO_PASS_MIN && C >= 16;
+}
+
 // Statistics of NCHW row at xr (Cg planes of S floats, channels c0 ..): LayerNorm's rowMoments per plane.
 function statsPlanes(xr: usize, Cg: i32, S: i32, invS: f64, work: usize, C: i32, c0: i32): void {
   const mc = f64At(work, C, 3), vc = f64At(work, C, 4);
   const plane = <usize>S << 2;
+  const two = twoPass(C, S);
   for (let j = 0; j < Cg; j++) {
-    rowMoments(xr + <usize>j * plane, S, invS);
+    if (two) rowMoments(xr + <usize>j * plane, S, invS);
+    else rowMoments64(xr + <usize>j * plane, S, invS);
     store<f64>(mc + (<usize>(c0 + j) << 3), momentMean);
     store<f64>(vc + (<usize>(c0 + j) << 3), momentVar);
   }
@@ -231,19 +242,18 @@ function strided64(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, inv
 
 // Channels-last per-channel (mean_c, var_c) into mc, vc for channels [c0, c1) of the sample at xs:
 // bitwise LayerNorm's rowMoments of each channel's S values (so the bits of NCHW): passBlocks
-// (C >= 16) or per channel (C < 16) for the f32 two-pass, the f64 lane tile for its other rows.
+// for the f32 two-pass, the f64 lane tile for the rows it cannot serve and where twoPass says no.
 // p8 holds each channel's state: 0 = another round, 1 = done, 2 = the f64 path.
 function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, invS: f64): void {
-  if (S < TWO_PASS_MIN) {
+  if (!twoPass(C, S)) {
     strided64(xs, C, S, c0, c1, work, invS);
     return;
   }
   const rs = <usize>C << 2, kp = paramAt(work, C, 7), st = paramAt(work, C, 8);
   const s1 = f64At(work, C, 0), s2 = f64At(work, C, 1);
-  if (C >= 16) passBlocks(xs, rs, C, c0, c1, 128, xs, work);
+  passBlocks(xs, rs, C, c0, c1, 128, xs, work);
   for (let c = c0; c < c1; c++) {
-    if (C < 16) channelHead(xs, rs, c, work, C);
-    else store<f32>(kp + (<usize>c << 2), <f32>(<f64>load<f32>(xs + (<usize>c << 2)) + laneSum(work + (<usize>c << 3), C) * 0.0078125));
+    store<f32>(kp + (<usize>c << 2), <f32>(<f64>load<f32>(xs + (<usize>c << 2)) + laneSum(work + (<usize>c << 3), C) * 0.0078125));
     const K = load<f32>(kp + (<usize>c << 2));
     store<i32>(st + (<usize>c << 2), K - K == 0 ? 0 : 2);
   }
@@ -252,22 +262,19 @@ function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, 
     let pending = false;
     for (let c = c0; c < c1; c++) pending = pending || load<i32>(st + (<usize>c << 2)) == 0;
     if (!pending) break;
-    if (C >= 16) passBlocks(xs, rs, C, c0, c1, S16, kp, work);
+    passBlocks(xs, rs, C, c0, c1, S16, kp, work);
     for (let c = c0; c < c1; c++) {
       if (load<i32>(st + (<usize>c << 2)) != 0) continue;
       const o = <usize>c << 3;
-      if (C < 16) channelCentered(xs, rs, c, S, work, C);
-      else {
-        const K = load<f32>(kp + (<usize>c << 2));
-        let s = laneSum(work + o, C), q = laneSum(work + 64 * <usize>C + o, C);
-        for (let i = S16; i < S; i++) {
-          const t = <f64>(load<f32>(xs + <usize>i * rs + (<usize>c << 2)) - K);
-          s += t;
-          q += t * t;
-        }
-        store<f64>(s1 + o, s);
-        store<f64>(s2 + o, q);
+      const K = load<f32>(kp + (<usize>c << 2));
+      let s = laneSum(work + o, C), q = laneSum(work + 64 * <usize>C + o, C);
+      for (let i = S16; i < S; i++) {
+        const t = <f64>(load<f32>(xs + <usize>i * rs + (<usize>c << 2)) - K);
+        s += t;
+        q += t * t;
       }
+      store<f64>(s1 + o, s);
+      store<f64>(s2 + o, q);
       const r = judge(work, C, c, invS, round == 1);
       if (r != 0) store<i32>(st + (<usize>c << 2), r);
     }
@@ -277,59 +284,6 @@ function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, 
   }
 }
 
-// One channel's step 1 and step 2 (C < 16), scalar, lanes in work's scratch (16 f32 s, 16 f32 q).
-function channelHead(xs: usize, rs: usize, c: i32, work: usize, C: i32): void {
-  const xc = xs + (<usize>c << 2);
-  const x0 = load<f32>(xc);
-  const K = channelLanes(xc, rs, 128, x0, work);
-  store<f32>(paramAt(work, C, 7) + (<usize>c << 2), <f32>(<f64>x0 + K * 0.0078125));
-}
-function channelCentered(xs: usize, rs: usize, c: i32, S: i32, work: usize, C: i32): void {
-  const xc = xs + (<usize>c << 2);
-  const K = load<f32>(paramAt(work, C, 7) + (<usize>c << 2));
-  const S16 = S & ~15;
-  let s = channelLanes(xc, rs, S16, K, work);
-  let q = laneQ;
-  for (let i = S16; i < S; i++) {
-    const t = <f64>(load<f32>(xc + <usize>i * rs) - K);
-    s += t;
-    q += t * t;
-  }
-  store<f64>(f64At(work, C, 0) + (<usize>c << 3), s);
-  store<f64>(f64At(work, C, 1) + (<usize>c << 3), q);
-}
-
-let laneQ: f64 = 0;
-
-// The f32 block order over positions [0, end) of one channel at stride rs: returns s, sets laneQ.
-function channelLanes(xc: usize, rs: usize, end: i32, K: f32, work: usize): f64 {
-  const ls = work, lq = work + 64, ts = work + 128;
-  for (let k = 0; k < 16; k++) store<f64>(ts + (<usize>k << 3), 0);
-  for (let b = 0; b < end; b += 128) {
-    const bend = min(b + 128, end);
-    for (let i = b; i < bend; i += 16) {
-      for (let k = 0; k < 16; k++) {
-        const t = load<f32>(xc + <usize>(i + k) * rs) - K;
-        const o = <usize>k << 2;
-        const tq = t * t;
-        store<f32>(ls + o, i == b ? t : load<f32>(ls + o) + t);
-        store<f32>(lq + o, i == b ? tq : load<f32>(lq + o) + tq);
-      }
-    }
-    for (let k = 0; k < 8; k++) {
-      const o = <usize>k << 2, a = ts + (<usize>k << 3);
-      store<f64>(a, load<f64>(a) + <f64>(load<f32>(ls + o) + load<f32>(ls + o + 32)));
-      store<f64>(a + 64, load<f64>(a + 64) + <f64>(load<f32>(lq + o) + load<f32>(lq + o + 32)));
-    }
-  }
-  laneQ = comb8(ts + 64);
-  return comb8(ts);
-}
-
-// @ts-ignore: decorator
-@inline function comb8(a: usize): f64 {
-  return ((load<f64>(a) + load<f64>(a, 32)) + (load<f64>(a, 16) + load<f64>(a, 48))) + ((load<f64>(a, 8) + load<f64>(a, 40)) + (load<f64>(a, 24) + load<f64>(a, 56)));
-}
 
 // Channels-last lane tile over channels [c0, c1) of the sample at xs (row stride C floats).
 // Stats (back = false): t = f64(x) - kf[c]; out1 += t, out2 += t * t.
@@ -516,15 +470,16 @@ export function groupNorm(
 }
 
 // Channels-last element pass over channels [c0, c1) of one sample, parameters per channel in work
-// (p0..p4). Rows in address order, R rows per parameter load: R = 1, or 2 for rows under 512
-// bytes. Fewer streams beat fewer loads: measured (A/B in one process, medians of 31 rounds, the
-// whole forward), R = 1 against R = 4: 0.58-0.61 vs 0.70-0.83 ns/element at C = 320 and 512;
-// R = 2 at C = 64: 0.53-0.60 vs 0.60-0.67 for R = 1. Four channels down 16 rows with the
+// (p0..p4). Rows in address order, R rows per parameter load: R = 1 for rows of 512 bytes and
+// more, 2 from 256, else 4. Fewer streams beat fewer loads on long rows: measured (A/B in one
+// process, medians of 31 rounds, the whole forward), R = 1 against R = 4: 0.58-0.61 vs 0.70-0.83
+// ns/element at C = 320 and 512; R = 2 at C = 64: 0.53-0.60 vs 0.60-0.67 for R = 1; at C = 6,
+// R = 2 ran ~1.15x slower than R = 4. Four channels down 16 rows with the
 // parameters in registers ran 1.15-1.45x slower than R = 4 (the column walk defeats the prefetcher).
 function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32): void {
   const rs = <usize>C << 2;
   const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3), p4 = paramAt(work, C, 4);
-  const R = C < 128 ? 2 : 1;
+  const R = C >= 128 ? 1 : C >= 64 ? 2 : 4;
   let s = 0;
   for (; s + R <= S; s += R) {
     const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
@@ -533,7 +488,11 @@ function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32
       const o = <usize>c << 2;
       const h = v128.load(p0 + o), l = v128.load(p1 + o), r = v128.load(p2 + o), w = v128.load(p3 + o), b = v128.load(p4 + o);
       applyRow(xr + o, yr + o, h, l, r, w, b);
-      if (R == 2) applyRow(xr + rs + o, yr + rs + o, h, l, r, w, b);
+      if (R >= 2) applyRow(xr + rs + o, yr + rs + o, h, l, r, w, b);
+      if (R == 4) {
+        applyRow(xr + 2 * rs + o, yr + 2 * rs + o, h, l, r, w, b);
+        applyRow(xr + 3 * rs + o, yr + 3 * rs + o, h, l, r, w, b);
+      }
     }
     for (; c < c1; c++) for (let k = 0; k < R; k++) applyOne(xr + <usize>k * rs, yr + <usize>k * rs, <usize>c << 2, p0, p1, p2, p3, p4);
   }

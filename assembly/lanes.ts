@@ -6,8 +6,8 @@
 //   elements in increasing i; the lanes combine as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); then
 //   the tail i = D8..D-1 is added in order.
 //
-// The f64 one-pass row statistics (BatchNorm planes, GroupNorm, and LayerNorm rows the f32
-// two-pass below does not serve): the row is shifted by K, one of its own elements
+// The f64 one-pass row statistics (BatchNorm planes; LayerNorm rows and GroupNorm channels the
+// f32 two-pass below does not serve): the row is shifted by K, one of its own elements
 // (K = f64(x[0]) for a row), so a row like 40000 + noise sums small numbers: s = sum(x - K) and
 // q = sum((x - K)^2) in the lane order. With invD = 1/D (one f64 division per call):
 // m = s * invD, mean = K + m, var = max(q * invD - m * m, 0).

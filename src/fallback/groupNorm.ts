@@ -3,7 +3,7 @@
 // group combination and the same f32 roundings (Math.fround after every step), so the output is
 // bitwise the kernel's in both layouts. Arguments mirror the kernel's: whole tensors, a row range
 // row0 .. row0 + rows - 1 of the N * G (sample, group) rows, per-row outputs indexed globally.
-import { moments, rowMoments, sums } from "./lanes.js";
+import { moments, rowMoments, rowMoments64, sums, TWO_PASS_MIN } from "./lanes.js";
 
 const fr = Math.fround;
 
@@ -46,6 +46,7 @@ const stat = { mhi: 0, mlo: 0, r: 0, mean: 0, variance: 0 };
 
 /**
  * Row statistics in the kernel's order: each channel's (mean_c, var_c) by LayerNorm's rowMoments
+ * (rowMoments64 where the kernel's twoPass(C, S) is false)
  * over its S values (gathered first when channels-last, so both layouts give the same bits), then
  * mean = sum(mean_c) / Cg, var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg, in channel order.
  */
@@ -53,13 +54,15 @@ function rowStats(x: Float32Array, n: number, g: number, Cg: number, C: number, 
   const invS = 1 / S;
   if (chMean.length < Cg) { chMean = new Float64Array(Cg); chVar = new Float64Array(Cg); }
   if (cl && gathered.length < S) gathered = new Float32Array(S);
+  // The kernel's twoPass(C, S): the f32 two-pass only for S >= 128 and C >= 16.
+  const moment = S >= TWO_PASS_MIN && C >= 16 ? rowMoments : rowMoments64;
   let sm = 0;
   for (let j = 0; j < Cg; j++) {
     const [o, st] = at(n, g * Cg + j, C, S, cl);
-    if (st === 1) rowMoments(x, o, S, invS);
+    if (st === 1) moment(x, o, S, invS);
     else {
       for (let i = 0; i < S; i++) gathered[i] = x[o + i * st]!;
-      rowMoments(gathered, 0, S, invS);
+      moment(gathered, 0, S, invS);
     }
     chMean[j] = moments.mean;
     chVar[j] = moments.variance;

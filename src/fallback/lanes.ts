@@ -112,7 +112,7 @@ function twoPass(x: Float32Array, o: number, d: number, invD: number): boolean {
 }
 
 /** The f64 path of rowMoments: the one-pass shifted f64 lane sums (assembly/lanes.ts rowMoments64). */
-function rowMoments64(x: Float32Array, o: number, d: number, invD: number): void {
+export function rowMoments64(x: Float32Array, o: number, d: number, invD: number): void {
   const K = shiftOf(x[o]!);
   rowSums(x, o, d, K);
   const m = sums.s * invD;
