@@ -245,42 +245,47 @@ function strided64(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, inv
 // for the f32 two-pass, the f64 lane tile for the rows it cannot serve and where twoPass says no.
 // p8 holds each channel's state: 0 = another round, 1 = done, 2 = the f64 path.
 function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, invS: f64): void {
-  if (!twoPass(C, S)) {
-    strided64(xs, C, S, c0, c1, work, invS);
-    return;
-  }
   const rs = <usize>C << 2, kp = paramAt(work, C, 7), st = paramAt(work, C, 8);
   const s1 = f64At(work, C, 0), s2 = f64At(work, C, 1);
-  passBlocks(xs, rs, C, c0, c1, 128, xs, work);
-  for (let c = c0; c < c1; c++) {
-    store<f32>(kp + (<usize>c << 2), <f32>(<f64>load<f32>(xs + (<usize>c << 2)) + laneSum(work + (<usize>c << 3), C) * 0.0078125));
-    const K = load<f32>(kp + (<usize>c << 2));
-    store<i32>(st + (<usize>c << 2), K - K == 0 ? 0 : 2);
-  }
-  const S16 = S & ~15;
-  for (let round = 0; round < 2; round++) {
-    let pending = false;
-    for (let c = c0; c < c1; c++) pending = pending || load<i32>(st + (<usize>c << 2)) == 0;
-    if (!pending) break;
-    passBlocks(xs, rs, C, c0, c1, S16, kp, work);
+  const two = twoPass(C, S);
+  if (two) {
+    passBlocks(xs, rs, C, c0, c1, 128, xs, work);
     for (let c = c0; c < c1; c++) {
-      if (load<i32>(st + (<usize>c << 2)) != 0) continue;
-      const o = <usize>c << 3;
+      store<f32>(kp + (<usize>c << 2), <f32>(<f64>load<f32>(xs + (<usize>c << 2)) + laneSum(work + (<usize>c << 3), C) * 0.0078125));
       const K = load<f32>(kp + (<usize>c << 2));
-      let s = laneSum(work + o, C), q = laneSum(work + 64 * <usize>C + o, C);
-      for (let i = S16; i < S; i++) {
-        const t = <f64>(load<f32>(xs + <usize>i * rs + (<usize>c << 2)) - K);
-        s += t;
-        q += t * t;
+      store<i32>(st + (<usize>c << 2), K - K == 0 ? 0 : 2);
+    }
+    const S16 = S & ~15;
+    for (let round = 0; round < 2; round++) {
+      let pending = false;
+      for (let c = c0; c < c1; c++) pending = pending || load<i32>(st + (<usize>c << 2)) == 0;
+      if (!pending) break;
+      passBlocks(xs, rs, C, c0, c1, S16, kp, work);
+      for (let c = c0; c < c1; c++) {
+        if (load<i32>(st + (<usize>c << 2)) != 0) continue;
+        const o = <usize>c << 3;
+        const K = load<f32>(kp + (<usize>c << 2));
+        let s = laneSum(work + o, C), q = laneSum(work + 64 * <usize>C + o, C);
+        for (let i = S16; i < S; i++) {
+          const t = <f64>(load<f32>(xs + <usize>i * rs + (<usize>c << 2)) - K);
+          s += t;
+          q += t * t;
+        }
+        store<f64>(s1 + o, s);
+        store<f64>(s2 + o, q);
+        const r = judge(work, C, c, invS, round == 1);
+        if (r != 0) store<i32>(st + (<usize>c << 2), r);
       }
-      store<f64>(s1 + o, s);
-      store<f64>(s2 + o, q);
-      const r = judge(work, C, c, invS, round == 1);
-      if (r != 0) store<i32>(st + (<usize>c << 2), r);
     }
   }
-  for (let c = c0; c < c1; c++) {
-    if (load<i32>(st + (<usize>c << 2)) == 2) strided64(xs, C, S, c, c + 1, work, invS);
+  // The f64 path for the channels that take it (all of them without the two-pass), runs of
+  // consecutive channels in one lane tile.
+  for (let c = c0; c < c1;) {
+    if (two && load<i32>(st + (<usize>c << 2)) != 2) { c++; continue; }
+    let e = c + 1;
+    while (e < c1 && (!two || load<i32>(st + (<usize>e << 2)) == 2)) e++;
+    strided64(xs, C, S, c, e, work, invS);
+    c = e;
   }
 }
 

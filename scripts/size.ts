@@ -16,8 +16,12 @@ import { build, type Rolldown } from "vite";
  * repeated-call memo, the one-piece staging path and the warning's reasons took the bundle
  * from 29.5 to 31.8 kB. Then to 34 kB: LayerNorm's f32 two-pass statistics (a 1.4-1.56x faster
  * kernel) and its JS twin took it to 33.5 kB (module 16.5 -> 18.3 kB, 6.9 -> 7.5 kB gzipped).
+ * Then to 36 kB: GroupNorm/InstanceNorm on LayerNorm's f32 statistics (the channels-last
+ * 16-channel tile beside the f64 lane tile it still needs for C < 16, S < 128 and the rows the
+ * two-pass sends back; 1.3-2.1x faster NCHW and channels-last at the peer shapes) took it to
+ * 35.2 kB (module 18.3 -> 21.5 kB, 7.5 -> 8.7 kB gzipped).
  */
-export const BUDGET = 34_000;
+export const BUDGET = 36_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }
