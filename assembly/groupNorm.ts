@@ -313,6 +313,12 @@ function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, 
   for (let sb = 0; sb <= S8; sb += SB) {
     const last = sb + SB > S8;
     const se = last ? S8 : sb + SB;
+    if (back) {
+      // The block's x and dy rows in address order first (as passBlocks does): 1.2-1.36x faster
+      // at [1, 512, 128x128] channels-last; the forward's small shapes measured ~3% slower with it.
+      touch(xs + <usize>sb * rs, xs + <usize>(last ? S : se) * rs);
+      touch(dys + <usize>sb * rs, dys + <usize>(last ? S : se) * rs);
+    }
     for (let p = 0; p < np; p++) {
       let cs = c0 + 2 * p;
       if (cs + 1 >= c1) cs = cr >= 2 ? c1 - 2 : (c0 > 0 ? c0 - 1 : c0);
