@@ -462,7 +462,7 @@ export function groupNorm(
         store<f32>(paramAt(work, C, 4) + o, b ? load<f32>(b + o) : -0.0);
       }
     }
-    applyStrided(xs, y + (xs - x), work, C, S, c0, c1);
+    applyStrided(xs, y + (xs - x), work, C, S, c0, c1, Cg);
     r += g1 - g0;
   }
 }
@@ -487,9 +487,26 @@ export function groupNorm(
 // ns/element at C = 320 and 512; R = 2 at C = 64: 0.53-0.60 vs 0.60-0.67 for R = 1; at C = 6,
 // R = 2 ran ~1.15x slower than R = 4. Four channels down 16 rows with the
 // parameters in registers ran 1.15-1.45x slower than R = 4 (the column walk defeats the prefetcher).
-function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32): void {
+function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32, Cg: i32): void {
   const rs = <usize>C << 2;
   const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3), p4 = paramAt(work, C, 4);
+  if (!(Cg & 3) && C >= 128) {
+    // Groups of whole vectors (long rows, one row per pass): the group's mhi, mlo and r splatted
+    // once per group and row, three loads per four elements (x, w, b) instead of six; measured
+    // 1.1-1.25x faster for the whole forward at [1, 512, 128x128] and [1, 256, 64x64], G = 32.
+    for (let s = 0; s < S; s++) {
+      const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
+      for (let g = c0; g < c1; g += Cg) {
+        const go = <usize>g << 2;
+        const h = v128.load32_splat(p0 + go), l = v128.load32_splat(p1 + go), r = v128.load32_splat(p2 + go);
+        for (let c = g; c < g + Cg; c += 4) {
+          const o = <usize>c << 2;
+          applyRow(xr + o, yr + o, h, l, r, v128.load(p3 + o), v128.load(p4 + o));
+        }
+      }
+    }
+    return;
+  }
   const R = C >= 128 ? 1 : C >= 64 ? 2 : 4;
   let s = 0;
   for (; s + R <= S; s += R) {
