@@ -7,7 +7,7 @@ import { moments, rowMoments, rowMoments64, sums, TWO_PASS_MIN } from "./lanes.j
 
 const fr = Math.fround;
 
-/** Bytes of `work` a channels-last wasm call needs (the kernel's groupNormWorkBytes; a test checks they agree). */
+/** Bytes of `work` a wasm call needs (the kernel's groupNormWorkBytes; a test checks they agree). */
 export function groupNormWorkBytes(C: number): number {
   return 128 * C + 256 + 76 * C;
 }
@@ -46,9 +46,9 @@ const stat = { mhi: 0, mlo: 0, r: 0, mean: 0, variance: 0 };
 
 /**
  * Row statistics in the kernel's order: each channel's (mean_c, var_c) by LayerNorm's rowMoments
- * (rowMoments64 where the kernel's twoPass(C, S) is false)
- * over its S values (gathered first when channels-last, so both layouts give the same bits), then
- * mean = sum(mean_c) / Cg, var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg, in channel order.
+ * (rowMoments64 where the kernel's twoPass(C, S) is false) over its S values, gathered first when
+ * channels-last, so both layouts give the same bits; then mean = sum(mean_c) / Cg and
+ * var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg, channels in order.
  */
 function rowStats(x: Float32Array, n: number, g: number, Cg: number, C: number, S: number, cl: boolean, eps: number): void {
   const invS = 1 / S;
