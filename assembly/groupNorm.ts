@@ -32,9 +32,10 @@
 // Splitting (threads, chunks): a call handles rows row0 .. row0 + rows - 1, any contiguous range of
 // [0, N * G). x, y, dy, dx, parts are the whole tensors' bases (not offset); mean, rstd, stats are
 // indexed by global row. A call writes only its rows' elements of y/dx, mean/rstd/stats and its
-// rows' channels of parts; `work` must be private to the call and hold groupNormWorkBytes(C) bytes. y may be x and dx may be dy (in place).
+// rows' channels of parts; `work` must be private to the call and hold groupNormWorkBytes(C)
+// bytes. y may be x and dx may be dy (in place).
 import { applyRun } from "./batchNorm";
-import { combine8, hi2, lo2, momentMean, momentVar, rowMoments, rowMoments64, shiftOf, TINY, TWO_PASS_MIN } from "./lanes";
+import { ACCEPT, combine8, F64_PATH, headShift, hi2, lo2, momentMean, momentVar, RETRY, retryShift, roundVerdict, rowMoments, rowMoments64, setMoments, shiftOf, TWO_PASS_MIN } from "./lanes";
 
 // Spatial positions per block of the channels-last lane tile (a multiple of 8; the results do not
 // depend on it). A pair's block reads SB rows of stride C floats, and the next pairs re-read them
@@ -103,14 +104,12 @@ function combineGroup(work: usize, C: i32, c0: i32, Cg: i32): void {
 
 // Statistics of NCHW row at xr (Cg planes of S floats, channels c0 ..): LayerNorm's rowMoments per plane.
 function statsPlanes(xr: usize, Cg: i32, S: i32, invS: f64, work: usize, C: i32, c0: i32): void {
-  const mc = f64At(work, C, 3), vc = f64At(work, C, 4);
   const plane = <usize>S << 2;
   const two = twoPass(C, S);
   for (let j = 0; j < Cg; j++) {
     if (two) rowMoments(xr + <usize>j * plane, S, invS);
     else rowMoments64(xr + <usize>j * plane, S, invS);
-    store<f64>(mc + (<usize>(c0 + j) << 3), momentMean);
-    store<f64>(vc + (<usize>(c0 + j) << 3), momentVar);
+    storeMoments(work, C, c0 + j);
   }
   combineGroup(work, C, c0, Cg);
 }
@@ -203,26 +202,25 @@ function touch(p: usize, end: usize): void {
     ((load<f64>(a + st) + load<f64>(a + 5 * st)) + (load<f64>(a + 3 * st) + load<f64>(a + 7 * st)));
 }
 
-// rowMoments32's tests on channel c after a round (s, q in s1, s2): 1 = accepted (mc, vc written),
-// 0 = another round with K = f32(K + m) (written to p7), 2 = the f64 path.
+// rowMoments32's tests (roundVerdict) on channel c after a round, s and q in s1, s2: ACCEPT
+// (mc, vc written), RETRY (the next shift written to p7) or F64_PATH, also when a second round
+// would be the third or its shift is not finite.
 // @ts-ignore: decorator
 @inline function judge(work: usize, C: i32, c: i32, invS: f64, last: bool): i32 {
   const o = <usize>c << 3;
-  const mq = load<f64>(f64At(work, C, 1) + o) * invS;
-  if (!(mq >= TINY && mq < Infinity)) return 2;
-  const m = load<f64>(f64At(work, C, 0) + o) * invS;
   const kp = paramAt(work, C, 7) + (<usize>c << 2);
-  const K = load<f32>(kp);
-  if (m * m <= mq * 0.125) {
-    let v = mq - m * m;
-    if (v < 0) v = 0;
-    store<f64>(f64At(work, C, 3) + o, <f64>K + m);
-    store<f64>(f64At(work, C, 4) + o, v);
-    return 1;
-  }
-  const K2 = <f32>(<f64>K + m);
-  store<f32>(kp, K2);
-  return last || K2 - K2 != 0 ? 2 : 0;
+  const verdict = roundVerdict(load<f64>(f64At(work, C, 0) + o), load<f64>(f64At(work, C, 1) + o), load<f32>(kp), invS);
+  if (verdict == ACCEPT) storeMoments(work, C, c);
+  if (verdict != RETRY) return verdict;
+  store<f32>(kp, retryShift);
+  return last || retryShift - retryShift != 0 ? F64_PATH : RETRY;
+}
+
+// momentMean, momentVar into channel c's mc, vc.
+// @ts-ignore: decorator
+@inline function storeMoments(work: usize, C: i32, c: i32): void {
+  store<f64>(f64At(work, C, 3) + (<usize>c << 3), momentMean);
+  store<f64>(f64At(work, C, 4) + (<usize>c << 3), momentVar);
 }
 
 // rowMoments64 for channels [c0, c1) of the sample at xs (f64 lane tile), into mc, vc.
@@ -232,18 +230,15 @@ function strided64(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, inv
   tileStats(xs, C, S, c0, c1, work, s1, s2);
   for (let c = c0; c < c1; c++) {
     const o = <usize>c << 3;
-    const m = load<f64>(s1 + o) * invS;
-    let v = load<f64>(s2 + o) * invS - m * m;
-    if (v < 0) v = 0;
-    store<f64>(f64At(work, C, 3) + o, load<f64>(kf + o) + m);
-    store<f64>(f64At(work, C, 4) + o, v);
+    setMoments(load<f64>(kf + o), load<f64>(s1 + o) * invS, load<f64>(s2 + o) * invS);
+    storeMoments(work, C, c);
   }
 }
 
 // Channels-last per-channel (mean_c, var_c) into mc, vc for channels [c0, c1) of the sample at xs:
 // bitwise LayerNorm's rowMoments of each channel's S values (so the bits of NCHW): passBlocks
 // for the f32 two-pass, the f64 lane tile for the rows it cannot serve and where twoPass says no.
-// p8 holds each channel's state: 0 = another round, 1 = done, 2 = the f64 path.
+// p8 holds each channel's state, a roundVerdict (RETRY while another round is due).
 function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, invS: f64): void {
   const rs = <usize>C << 2, kp = paramAt(work, C, 7), st = paramAt(work, C, 8);
   const s1 = f64At(work, C, 0), s2 = f64At(work, C, 1);
@@ -251,18 +246,18 @@ function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, 
   if (two) {
     passBlocks(xs, rs, C, c0, c1, 128, xs, work);
     for (let c = c0; c < c1; c++) {
-      store<f32>(kp + (<usize>c << 2), <f32>(<f64>load<f32>(xs + (<usize>c << 2)) + laneSum(work + (<usize>c << 3), C) * 0.0078125));
-      const K = load<f32>(kp + (<usize>c << 2));
-      store<i32>(st + (<usize>c << 2), K - K == 0 ? 0 : 2);
+      const K = headShift(load<f32>(xs + (<usize>c << 2)), laneSum(work + (<usize>c << 3), C));
+      store<f32>(kp + (<usize>c << 2), K);
+      store<i32>(st + (<usize>c << 2), K - K == 0 ? RETRY : F64_PATH);
     }
     const S16 = S & ~15;
     for (let round = 0; round < 2; round++) {
       let pending = false;
-      for (let c = c0; c < c1; c++) pending = pending || load<i32>(st + (<usize>c << 2)) == 0;
+      for (let c = c0; c < c1; c++) pending = pending || load<i32>(st + (<usize>c << 2)) == RETRY;
       if (!pending) break;
       passBlocks(xs, rs, C, c0, c1, S16, kp, work);
       for (let c = c0; c < c1; c++) {
-        if (load<i32>(st + (<usize>c << 2)) != 0) continue;
+        if (load<i32>(st + (<usize>c << 2)) != RETRY) continue;
         const o = <usize>c << 3;
         const K = load<f32>(kp + (<usize>c << 2));
         let s = laneSum(work + o, C), q = laneSum(work + 64 * <usize>C + o, C);
@@ -273,22 +268,20 @@ function statsStrided(xs: usize, C: i32, S: i32, c0: i32, c1: i32, work: usize, 
         }
         store<f64>(s1 + o, s);
         store<f64>(s2 + o, q);
-        const r = judge(work, C, c, invS, round == 1);
-        if (r != 0) store<i32>(st + (<usize>c << 2), r);
+        store<i32>(st + (<usize>c << 2), judge(work, C, c, invS, round == 1));
       }
     }
   }
   // The f64 path for the channels that take it (all of them without the two-pass), runs of
   // consecutive channels in one lane tile.
   for (let c = c0; c < c1;) {
-    if (two && load<i32>(st + (<usize>c << 2)) != 2) { c++; continue; }
+    if (two && load<i32>(st + (<usize>c << 2)) != F64_PATH) { c++; continue; }
     let e = c + 1;
-    while (e < c1 && (!two || load<i32>(st + (<usize>e << 2)) == 2)) e++;
+    while (e < c1 && (!two || load<i32>(st + (<usize>e << 2)) == F64_PATH)) e++;
     strided64(xs, C, S, c, e, work, invS);
     c = e;
   }
 }
-
 
 // Channels-last lane tile over channels [c0, c1) of the sample at xs (row stride C floats).
 // Stats (back = false): t = f64(x) - kf[c]; out1 += t, out2 += t * t.
@@ -485,8 +478,8 @@ export function groupNorm(
 // more, 2 from 256, else 4. Fewer streams beat fewer loads on long rows: measured (A/B in one
 // process, medians of 31 rounds, the whole forward), R = 1 against R = 4: 0.58-0.61 vs 0.70-0.83
 // ns/element at C = 320 and 512; R = 2 at C = 64: 0.53-0.60 vs 0.60-0.67 for R = 1; at C = 6,
-// R = 2 ran ~1.15x slower than R = 4. Four channels down 16 rows with the
-// parameters in registers ran 1.15-1.45x slower than R = 4 (the column walk defeats the prefetcher).
+// R = 2 ran ~1.15x slower than R = 4. Four channels down 16 rows with the parameters in
+// registers ran 1.15-1.45x slower than R = 4 (the column walk defeats the prefetcher).
 function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32, Cg: i32): void {
   const rs = <usize>C << 2;
   const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3), p4 = paramAt(work, C, 4);

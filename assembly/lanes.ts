@@ -125,7 +125,7 @@ export function rowMoments32(xr: usize, d: i32, invD: f64): bool {
     e = f32x4.add(e, f32x4.sub(v128.load(p, 32), zv)); f = f32x4.add(f, f32x4.sub(v128.load(p, 48), zv));
   }
   const ae = f32x4.add(a, e), bf = f32x4.add(b, f);
-  let K = <f32>(<f64>x0 + combine8(lo2(ae), hi2(ae), lo2(bf), hi2(bf)) * 0.0078125);
+  let K = headShift(x0, combine8(lo2(ae), hi2(ae), lo2(bf), hi2(bf)));
   const d16 = d & ~15;
   for (let round = 0; round < 2 && K - K == 0; round++) {
     // Step 2.
@@ -160,19 +160,47 @@ export function rowMoments32(xr: usize, d: i32, invD: f64): bool {
       s += t;
       q += t * t;
     }
-    const mq = q * invD;
-    if (!(mq >= TINY && mq < Infinity)) return false;
-    const m = s * invD;
-    if (m * m <= mq * 0.125) {
-      let v = mq - m * m;
-      if (v < 0) v = 0;
-      momentMean = <f64>K + m;
-      momentVar = v;
-      return true;
-    }
-    K = <f32>(<f64>K + m);
+    const verdict = roundVerdict(s, q, K, invD);
+    if (verdict != RETRY) return verdict == ACCEPT;
+    K = retryShift;
   }
   return false;
+}
+
+// Step 1's shift from the head's sum s of f32(x - x0) over 128 elements: K = f32(x0 + s / 128).
+// @ts-ignore: decorator
+@inline export function headShift(x0: f32, s: f64): f32 {
+  return <f32>(<f64>x0 + s * 0.0078125);
+}
+
+/** Verdicts of roundVerdict. */
+export const ACCEPT: i32 = 1, RETRY: i32 = 0, F64_PATH: i32 = 2;
+/** The shift of the next round after a RETRY verdict. */
+export let retryShift: f32 = 0;
+
+// Step 2's tests on a round with shift K and sums s, q (invD = 1/D): ACCEPT (momentMean and
+// momentVar set), RETRY (another round with K = retryShift = f32(K + m)) or F64_PATH. Shared with
+// GroupNorm's channels-last two-pass, which must take the same decisions.
+// @ts-ignore: decorator
+@inline export function roundVerdict(s: f64, q: f64, K: f32, invD: f64): i32 {
+  const mq = q * invD;
+  if (!(mq >= TINY && mq < Infinity)) return F64_PATH;
+  const m = s * invD;
+  if (m * m <= mq * 0.125) {
+    setMoments(<f64>K, m, mq);
+    return ACCEPT;
+  }
+  retryShift = <f32>(<f64>K + m);
+  return RETRY;
+}
+
+// momentMean = K + m, momentVar = max(mq - m^2, 0): the shifted statistics' finish.
+// @ts-ignore: decorator
+@inline export function setMoments(K: f64, m: f64, mq: f64): void {
+  let v = mq - m * m;
+  if (v < 0) v = 0;
+  momentMean = K + m;
+  momentVar = v;
 }
 
 // The f64 path of rowMoments: the one-pass shifted f64 lane sums described at the top.
@@ -181,11 +209,7 @@ export function rowMoments32(xr: usize, d: i32, invD: f64): bool {
   const K = shiftOf(load<f32>(xr));
   if (inline) rowSumsInline(xr, d, K);
   else rowSums(xr, d, K);
-  const m = sumS * invD;
-  let v = sumQ * invD - m * m;
-  if (v < 0) v = 0;
-  momentMean = K + m;
-  momentVar = v;
+  setMoments(K, sumS * invD, sumQ * invD);
 }
 
 // Mean square of the f32 row at xr (RMSNorm): momentMean = 0, momentVar = Q * invD with

@@ -3,7 +3,7 @@
 import { batchNorm } from "./ops/batchNorm.js";
 import { groupNorm, groupNormBackward } from "./ops/groupNorm.js";
 import { instanceNorm } from "./ops/instanceNorm.js";
-import { groupNormBackwardReference, groupNormReference, instanceNormReference } from "./reference/groupNorm.js";
+import { groupNormBackwardReference, groupNormReference, groupStats, instanceNormReference } from "./reference/groupNorm.js";
 import { layerNorm } from "./ops/layerNorm.js";
 import { layerNormBackward, rmsNormBackward } from "./ops/normBackward.js";
 import { rmsNorm } from "./ops/rmsNorm.js";
@@ -297,10 +297,11 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
  * the test's different kinds, so x - mean can cancel; the inputs of that difference are float32,
  * so the scale of y is (|x| + |mean|) * rstd * |w| + |b|, plus 2^-28 * sum|x| * rstd * |w| for
  * the mean itself: a float64 sum of the group is off by up to 2^-53 * sum|x| in the kernel and in
- * this reference alike; plus sigma * rstd * |w| (the mean within 2^-24 x (|mean| + sigma)), as
- * LayerNorm's: the f32 two-pass carries each channel's mean to about 2^-24 x its sigma (seen: a group [-1.3e-21, 1e-20, 1000, -1000], whose float64 sum is 0 in
+ * this reference alike (seen: a group [-1.3e-21, 1e-20, 1000, -1000], whose float64 sum is 0 in
  * either order, gives x̂[0] = 0 with the kernel's shift and -1.8e-24 here; both are 5e-24 from
- * the exact value, which is within 2^-24 units of that term).
+ * the exact value, which is within 2^-24 units of that term); plus sigma * rstd * |w|, the mean
+ * within 2^-24 x (|mean| + sigma) as LayerNorm's: the f32 two-pass carries each channel's mean
+ * to about 2^-24 x its sigma.
  */
 function groupReference(a: PlainArgs, p: Params, o: RefArgs, sc: RefArgs | undefined, N: number, C: number, S: number, G: number, cl: boolean): void {
   const mean = new Float64Array(N * G), rstd = new Float64Array(N * G), w = a.weight ?? null, b = a.bias ?? null;
@@ -385,9 +386,8 @@ function instanceNormEntry(useInputStats: boolean): OpEntry {
           for (let c = 0; c < C; c++) {
             let s = 0;
             for (let n = 0; n < N; n++) {
-              const row = a.x!.subarray((n * C + c) * cols, (n * C + c + 1) * cols);
-              const m = row.reduce((t, v) => t + v, 0) / cols;
-              s += Math.abs(m) + Math.sqrt(row.reduce((t, v) => t + (v - m) ** 2, 0) / cols);
+              const [m, v] = groupStats(a.x!, n, c, 1, C, cols, false);
+              s += Math.abs(m) + Math.sqrt(v);
             }
             sc.runningMean[c] = Math.abs((1 - p.momentum) * a.runningMean![c]!) + (p.momentum * s) / N;
           }

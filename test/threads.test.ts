@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { groupNorm, instanceNorm, layerNorm, Runtime, threadsSupported } from "../src/index.js";
 import { defaultParams, ops } from "../src/registry.js";
 import { fillRows, firstBitDifference, rowKinds } from "./data.js";
+import { transpose } from "./groupNorm-harness.js";
 import { makeInputs, run, variants } from "./harness.js";
 
 const counts = [2, 3, "auto"] as const;
@@ -79,10 +80,10 @@ describe("threads", () => {
     const rt = threaded[0]!;
     rt.threadMinElements = 0;
     rt.partElements = 1;
-    const N = 6, C = 48, S = 200, cl = (x: Float32Array) => { const o = new Float32Array(x.length); for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) o[(n * S + s) * C + c] = x[(n * C + c) * S + s]!; return o; };
+    const N = 6, C = 48, S = 200;
     const x = fillRows(N * C, S, ["normal", "headOffset", "offset40000", "outlierFirst", "constant"], 21);
     for (const last of [false, true]) {
-      const xin = last ? cl(x) : x, shape = last ? [N, S, C] : [N, C, S], channelAxis = last ? -1 : 1;
+      const xin = last ? transpose(x, N, C, S) : x, shape = last ? [N, S, C] : [N, C, S], channelAxis = last ? -1 : 1;
       for (const G of [8, C]) {
         const one = groupNorm(xin, shape, G, { channelAxis, runtime: single }), many = groupNorm(xin, shape, G, { channelAxis, runtime: rt });
         expect(firstBitDifference(one, many), `groupNorm G=${G} channels-last=${last}`).toBe(-1);

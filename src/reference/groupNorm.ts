@@ -7,7 +7,7 @@ type In = ArrayLike<number>;
 const index = (n: number, c: number, s: number, C: number, S: number, cl: boolean) => (cl ? (n * S + s) * C + c : (n * C + c) * S + s);
 
 /** Mean and biased variance of (sample n, channels c0 .. c0 + Cg - 1), two-pass in f64. */
-function groupStats(x: In, n: number, c0: number, Cg: number, C: number, S: number, cl: boolean): [number, number] {
+export function groupStats(x: In, n: number, c0: number, Cg: number, C: number, S: number, cl: boolean): [number, number] {
   let s = 0;
   for (let c = c0; c < c0 + Cg; c++) for (let i = 0; i < S; i++) s += x[index(n, c, i, C, S, cl)]!;
   const m = s / (Cg * S);
