@@ -19,9 +19,12 @@ import { build, type Rolldown } from "vite";
  * Then to 36 kB: GroupNorm/InstanceNorm on LayerNorm's f32 statistics (the channels-last
  * 16-channel tile beside the f64 lane tile it still needs for C < 16, S < 128 and the rows the
  * two-pass sends back; 1.3-2.1x faster NCHW and channels-last at the peer shapes) took it to
- * 35.5 kB (module 18.3 -> 22.5 kB, 7.5 -> 8.9 kB gzipped).
+ * 35.5 kB (module 18.3 -> 22.5 kB, 7.5 -> 8.9 kB gzipped). Then to 37 kB: the backward passes'
+ * f32 row and column sums (pass A in 16 f32 lanes, the f64 row sums kept for rows whose f32 sums
+ * overflow, the block promotion; 1.1-1.36x faster backward) and the twin's f32 lanes took it to
+ * 36.3 kB (module 22.5 -> 23.7 kB, 8.9 -> 9.4 kB gzipped).
  */
-export const BUDGET = 36_000;
+export const BUDGET = 37_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }

@@ -212,12 +212,17 @@ function backwardEntry(rms: boolean): OpEntry {
     accuracy: 1e-6, // no output without a scale: dx is measured in units of 2^-24 * scale
     // dx's first-order worst case, in units u = 2^-24 of the scale r * (|g| + mean|g| + |u| * mean|g * u|):
     // r 1u; u = f32(f32(f32(x - mhi) - mlo) * r) 4u (RMSNorm: f32(x * r), 2u); g = f32(dy * w) 1u;
-    // mb = f32(B / D) 1u + its terms' 1u + 4u (RMSNorm 2u); f32(u * mb) 1u + 4u + 6u = 11u (RMSNorm 7u);
-    // the three (RMSNorm: one) f32 subtractions 1u each, then * r and the store 2u: 14u (RMSNorm 10u)
-    // on the |u| * mean|g * u| term, which dominates. Measured worst so far 7.03 (RMSNorm, random case).
-    adversarial: rms ? 10 : 14,
-    affine: rms ? 10 : 14,
-    reductions: 4,
+    // B = sum(f32(g * u)) in f32 lanes of <= 8 terms per block, lanes paired in f32: 1u + 7u + 1u;
+    // mb = f32(B / D) 1u + g's 1u + u's 4u (RMSNorm 2u) + B's 9u = 15u (RMSNorm 13u);
+    // f32(u * mb) 1u + 4u + 15u = 20u (RMSNorm 16u); the three (RMSNorm: one) f32 subtractions 1u
+    // each: 23u (RMSNorm 17u) on the |u| * mean|g * u| term, which dominates (mean(g) on its own
+    // term: 1u + 9u + 3u). Measured worst so far 7.03 (RMSNorm, random case; f64 row sums).
+    adversarial: rms ? 17 : 23,
+    affine: rms ? 17 : 23,
+    // dweight / dbias: each block of 32 rows sums f32 terms in f32 (term 1u, 31 adds 31u), blocks
+    // added in f64; plus u's 4u (RMSNorm 2u) and the f32 output. (torch's CPU kernel sums every
+    // row of a thread in float: (rows - 1)u.)
+    reductions: 37,
     prepare(cols, a, p) {
       // Saved statistics as the forward would return them.
       if (!a.invStdDev) return;

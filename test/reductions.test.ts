@@ -54,7 +54,7 @@ describe("f64 reductions: kernel == fallback, bit for bit", () => {
 
   it("backward: row sums mean(g), mean(g * xhat) and the dweight/dbias column sums, for any split at block boundaries", () => {
     for (const rms of [false, true]) {
-      for (const cols of [1, 5, 8, 9, 33, 256, 1000]) {
+      for (const cols of [1, 5, 8, 9, 15, 16, 17, 33, 127, 128, 129, 256, 1000]) {
         for (const rows of [1, BLOCK - 1, BLOCK, 3 * BLOCK + 5]) {
           const x = fillRows(rows, cols, finite, cols + rows), dy = fillRows(rows, cols, wide, 7), w = normal(cols, 8, 0.5, 1);
           const tx = T(x), tdy = T(dy), tw = T(w), tdx = Z(rows * cols), tst = Z(4 * rows);
@@ -77,6 +77,25 @@ describe("f64 reductions: kernel == fallback, bit for bit", () => {
           expect(diff(f64(total2, 2 * cols), wantTotal), `split column sums rms=${rms} D=${cols} rows=${rows}`).toBe(-1);
           freeAll();
         }
+      }
+    }
+  });
+
+  it("backward: rows whose f32 row sums overflow take the f64 sums (finite, and the same bits as the twin)", () => {
+    // g = dy * w near 1e38: a block's f32 lane of g (or g * u) overflows, the f64 sums do not.
+    for (const rms of [false, true]) {
+      for (const cols of [16, 64, 200, 768]) {
+        const rows = 3;
+        const x = fillRows(rows, cols, ["normal", "outlierFirst", "wideRange"], cols), w = normal(cols, 9, 0.01, 1.5);
+        const dy = normal(rows * cols, cols, 0.2).map((v, i) => (i % cols) % 3 === 0 ? 1.1e38 : v * 1e37);
+        const tx = T(x), tdy = T(dy), tw = T(w), tdx = Z(rows * cols), tst = Z(4 * rows);
+        k().normBackward(tdy.byteOffset, tx.byteOffset, tw.byteOffset, 0, 0, tdx.byteOffset, 0, tst.byteOffset, rows, cols, 1e-5, +rms);
+        const wantStats = new Float64Array(2 * rows), wantDx = new Float32Array(rows * cols);
+        normBackwardJs(dy, x, w, null, null, wantDx, null, null, wantStats, rows, cols, 1e-5, rms);
+        expect(wantStats.every(Number.isFinite), `finite row sums rms=${rms} D=${cols}`).toBe(true);
+        expect(diff(f64(tst, 2 * rows), wantStats), `row sums rms=${rms} D=${cols}`).toBe(-1);
+        expect(diff(new Float64Array(tdx.data), new Float64Array(wantDx)), `dx rms=${rms} D=${cols}`).toBe(-1);
+        freeAll();
       }
     }
   });

@@ -1,8 +1,8 @@
-// JS twin of assembly/normBackward.ts: same statistics, same f64 lane-order row sums A = sum(g)
-// and B = sum(g * u), same f32 roundings in the element passes, and the same column partials per
-// block of BLOCK rows. The partials of each block are folded into `total` right after the block
-// (fallback/reduce.ts); a left fold in block order gives the same bits as the kernel's
-// per-block buffer folded later.
+// JS twin of assembly/normBackward.ts: same statistics, same row sums A = sum(g) and
+// B = sum(g * u) (f32 block order, or the f64 lane order), same f32 roundings in the element
+// passes, and the same f32 column partials per block of BLOCK rows. The partials of each block
+// are promoted and folded into `total` right after the block (fallback/reduce.ts); a left fold
+// in block order gives the same bits as the kernel's per-block buffer folded later.
 import { BLOCK, moments, rowMoments, rowSumSq } from "./lanes.js";
 import { foldBlocksJs } from "./reduce.js";
 
@@ -18,7 +18,7 @@ export function normBackwardJs(
   rows: number, cols: number, eps: number, rms: boolean,
 ): void {
   const invD = 1 / cols;
-  const d8 = cols & ~7;
+  const part32 = new Float32Array(part ? 2 * cols : 0);
   if (total) total.fill(0, 0, 2 * cols);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     let mhi = 0, mlo = 0, rr: number;
@@ -32,50 +32,18 @@ export function normBackwardJs(
       mlo = fr(moments.mean - mhi);
       rr = fr(1 / Math.sqrt(moments.variance + eps));
     }
-    if (part && r % BLOCK === 0) part.fill(0);
-    // Pass A: lane-order sums A = sum(g), B = sum(g * u); column partials dW += dy * u, dB += dy.
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-    let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
-    let j = 0;
-    for (; j < d8; j += 8) {
-      const i = o + j;
-      const u0 = fr(fr(fr(x[i]! - mhi) - mlo) * rr), u1 = fr(fr(fr(x[i + 1]! - mhi) - mlo) * rr);
-      const u2 = fr(fr(fr(x[i + 2]! - mhi) - mlo) * rr), u3 = fr(fr(fr(x[i + 3]! - mhi) - mlo) * rr);
-      const u4 = fr(fr(fr(x[i + 4]! - mhi) - mlo) * rr), u5 = fr(fr(fr(x[i + 5]! - mhi) - mlo) * rr);
-      const u6 = fr(fr(fr(x[i + 6]! - mhi) - mlo) * rr), u7 = fr(fr(fr(x[i + 7]! - mhi) - mlo) * rr);
-      const y0 = dy[i]!, y1 = dy[i + 1]!, y2 = dy[i + 2]!, y3 = dy[i + 3]!, y4 = dy[i + 4]!, y5 = dy[i + 5]!, y6 = dy[i + 6]!, y7 = dy[i + 7]!;
-      let g0 = y0, g1 = y1, g2 = y2, g3 = y3, g4 = y4, g5 = y5, g6 = y6, g7 = y7;
-      if (w) {
-        g0 = fr(y0 * w[j]!); g1 = fr(y1 * w[j + 1]!); g2 = fr(y2 * w[j + 2]!); g3 = fr(y3 * w[j + 3]!);
-        g4 = fr(y4 * w[j + 4]!); g5 = fr(y5 * w[j + 5]!); g6 = fr(y6 * w[j + 6]!); g7 = fr(y7 * w[j + 7]!);
-      }
-      a0 += g0; a1 += g1; a2 += g2; a3 += g3; a4 += g4; a5 += g5; a6 += g6; a7 += g7;
-      b0 += g0 * u0; b1 += g1 * u1; b2 += g2 * u2; b3 += g3 * u3; b4 += g4 * u4; b5 += g5 * u5; b6 += g6 * u6; b7 += g7 * u7;
-      if (part) {
-        const pb = cols + j;
-        part[j] = part[j]! + y0 * u0; part[j + 1] = part[j + 1]! + y1 * u1; part[j + 2] = part[j + 2]! + y2 * u2; part[j + 3] = part[j + 3]! + y3 * u3;
-        part[j + 4] = part[j + 4]! + y4 * u4; part[j + 5] = part[j + 5]! + y5 * u5; part[j + 6] = part[j + 6]! + y6 * u6; part[j + 7] = part[j + 7]! + y7 * u7;
-        part[pb] = part[pb]! + y0; part[pb + 1] = part[pb + 1]! + y1; part[pb + 2] = part[pb + 2]! + y2; part[pb + 3] = part[pb + 3]! + y3;
-        part[pb + 4] = part[pb + 4]! + y4; part[pb + 5] = part[pb + 5]! + y5; part[pb + 6] = part[pb + 6]! + y6; part[pb + 7] = part[pb + 7]! + y7;
-      }
-    }
-    let A = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
-    let B = ((b0 + b4) + (b2 + b6)) + ((b1 + b5) + (b3 + b7));
-    for (; j < cols; j++) {
-      const yj = dy[o + j]!;
-      const u = fr(fr(fr(x[o + j]! - mhi) - mlo) * rr);
-      const g = w ? fr(yj * w[j]!) : yj;
-      A += g;
-      B += g * u;
-      if (part) {
-        part[j] = part[j]! + yj * u;
-        part[cols + j] = part[cols + j]! + yj;
-      }
-    }
-    const ma = rms ? 0 : A * invD;
-    const mb = B * invD;
+    if (part && r % BLOCK === 0) part32.fill(0);
+    // Pass A: A = sum(g), B = sum(f32(g * u)) in the f32 block order (the f64 lane order for rows
+    // whose f32 sums are not finite); column partials dW += f32(dy * u), dB += dy in f32.
+    passA(dy, x, w, o, cols, mhi, mlo, rr, part ? part32 : null);
+    if (!(rowSum.a - rowSum.a === 0 && rowSum.b - rowSum.b === 0)) sums64(dy, x, w, o, cols, mhi, mlo, rr);
+    const ma = rms ? 0 : rowSum.a * invD;
+    const mb = rowSum.b * invD;
     if (stats) { stats[2 * r] = ma; stats[2 * r + 1] = mb; }
-    if (part && total && (r % BLOCK === BLOCK - 1 || r === rows - 1)) foldBlocksJs(part, 0, 1, cols, total, false, null, null);
+    if (part && total && (r % BLOCK === BLOCK - 1 || r === rows - 1)) {
+      for (let k = 0; k < 2 * cols; k++) part[k] = part32[k]!;
+      foldBlocksJs(part, 0, 1, cols, total, false, null, null);
+    }
     if (!dx) continue;
     // Pass B: dx = (((g - ahi) - alo) - u * mbf) * r, each step rounded.
     const ahi = fr(ma), alo = fr(ma - ahi), mbf = fr(mb);
@@ -93,4 +61,84 @@ export function normBackwardJs(
       }
     }
   }
+}
+
+/** Results of the last passA / sums64. */
+const rowSum = { a: 0, b: 0 };
+
+/** passA's f32 lanes: 16 for A, then 16 for B (a Float32Array store rounds to f32). */
+const lanes = new Float32Array(32), laneSums = new Float64Array(16);
+
+/**
+ * Pass A of assembly/normBackward.ts: u and g per element in f32; A, B in the f32 block order
+ * (16 f32 lanes from +0 per block of up to 128 elements, lanes k and k + 8 added in f32 and
+ * promoted into the f64 lane order; elements from D16 add f64 terms in order); with `p32`
+ * (dW | dB, f32) the column partials.
+ */
+function passA(
+  dy: Float32Array, x: Float32Array, w: Float32Array | null, o: number, cols: number,
+  mhi: number, mlo: number, rr: number, p32: Float32Array | null,
+): void {
+  const L = lanes, S = laneSums.fill(0);
+  const d16 = cols & ~15;
+  let j = 0;
+  while (j < d16) {
+    L.fill(0);
+    const end = Math.min(j + 128, d16);
+    for (; j < end; j++) {
+      const i = o + j, k = j & 15, y = dy[i]!;
+      const u = fr(fr(fr(x[i]! - mhi) - mlo) * rr), g = w ? fr(y * w[j]!) : y;
+      L[k] = L[k]! + g;
+      L[16 + k] = L[16 + k]! + fr(g * u);
+      if (p32) {
+        p32[j] = p32[j]! + fr(y * u);
+        p32[cols + j] = p32[cols + j]! + y;
+      }
+    }
+    for (let k = 0; k < 8; k++) {
+      S[k] = S[k]! + fr(L[k]! + L[k + 8]!);
+      S[8 + k] = S[8 + k]! + fr(L[16 + k]! + L[24 + k]!);
+    }
+  }
+  let A = ((S[0]! + S[4]!) + (S[2]! + S[6]!)) + ((S[1]! + S[5]!) + (S[3]! + S[7]!));
+  let B = ((S[8]! + S[12]!) + (S[10]! + S[14]!)) + ((S[9]! + S[13]!) + (S[11]! + S[15]!));
+  for (; j < cols; j++) {
+    const yj = dy[o + j]!;
+    const u = fr(fr(fr(x[o + j]! - mhi) - mlo) * rr);
+    const g = w ? fr(yj * w[j]!) : yj;
+    A += g;
+    B += g * u;
+    if (p32) {
+      p32[j] = p32[j]! + fr(yj * u);
+      p32[cols + j] = p32[cols + j]! + yj;
+    }
+  }
+  rowSum.a = A;
+  rowSum.b = B;
+}
+
+/** The f64 path of pass A's row sums: f64 terms in the lane order. */
+function sums64(
+  dy: Float32Array, x: Float32Array, w: Float32Array | null, o: number, cols: number, mhi: number, mlo: number, rr: number,
+): void {
+  const a = new Float64Array(8), b = new Float64Array(8);
+  const d8 = cols & ~7;
+  let j = 0;
+  for (; j < d8; j++) {
+    const i = o + j; // lane j % 8
+    const u = fr(fr(fr(x[i]! - mhi) - mlo) * rr);
+    const g = w ? fr(dy[i]! * w[j]!) : dy[i]!;
+    a[j & 7] = a[j & 7]! + g;
+    b[j & 7] = b[j & 7]! + g * u;
+  }
+  let A = ((a[0]! + a[4]!) + (a[2]! + a[6]!)) + ((a[1]! + a[5]!) + (a[3]! + a[7]!));
+  let B = ((b[0]! + b[4]!) + (b[2]! + b[6]!)) + ((b[1]! + b[5]!) + (b[3]! + b[7]!));
+  for (; j < cols; j++) {
+    const u = fr(fr(fr(x[o + j]! - mhi) - mlo) * rr);
+    const g = w ? fr(dy[o + j]! * w[j]!) : dy[o + j]!;
+    A += g;
+    B += g * u;
+  }
+  rowSum.a = A;
+  rowSum.b = B;
 }

@@ -114,8 +114,8 @@ const layerNormBackwardOp = backwardOp(false), rmsNormBackwardOp = backwardOp(tr
  * Gradients of y = layerNorm(x, normalizedShape, { weight, bias, eps }) given dy = dL/dy:
  * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * weight, xhat = (x - mean) * rstd;
  * dweight = sum over rows of dy * xhat, dbias = sum over rows of dy. The sums over rows are
- * accumulated in float64 per block of 32 rows and the blocks added in order, so the bits depend
- * on the shape only (not on the backend, staging, or thread count).
+ * accumulated in float32 per block of 32 rows and the blocks added in float64 in order, so the
+ * bits depend on the shape only (not on the backend, staging, or thread count).
  */
 export function layerNormBackward(dy: Tensor, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients<Tensor>;
 export function layerNormBackward(dy: Float32Array, x: Float32Like, normalizedShape: Shape, options?: LayerNormBackwardOptions): NormGradients<Float32Array>;
