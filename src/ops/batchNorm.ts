@@ -97,7 +97,7 @@ export function checkMomentum(m: unknown): number {
  */
 const layout = (C: number) => {
   const params = align64(4 * C), total = params + align64(20 * C), parts = total + align64(16 * C);
-  return { params, total, parts, groupRows: BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * 16 * C))) };
+  return { params, total, parts, groupRows: BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (16 * C))) };
 };
 
 const op = signature<Float32Like>({

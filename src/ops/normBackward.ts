@@ -59,7 +59,7 @@ function backwardOp(rms: boolean) {
   const parts = (_ch: Chunk, c: Call) => c.work + 16 * c.d.cols!;
   const kernel = ["dy", "x", "weight", rms ? NONE : "mean", "invStdDev", "dx", parts, NONE, ROWS, "cols", "eps", +rms] as const;
   const wantCols = (c: Call) => c.has("dweight") || (!rms && c.has("dbias"));
-  const groupRows = (c: Call) => BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (BLOCK * 16 * c.d.cols!)));
+  const groupRows = (c: Call) => BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (16 * c.d.cols!)));
   return signature<NormGradients>({
     op: rms ? "rmsNormBackward" : "layerNormBackward",
     positional: ["dy", "x", "normalizedShape"],
