@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "harness.h"
 
 typedef struct {
   int rows, cols;
@@ -151,22 +152,6 @@ static void run(const char *op, Case *c) {
   else batch_norm_train(c);
 }
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double d = *(const double *)a - *(const double *)b;
-  return (d > 0) - (d < 0);
-}
-
-static unsigned long long rng = 0x9e3779b97f4a7c15ull;
-static float uniform(void) { /* [-1, 1) */
-  rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-  return (float)((rng >> 40) * (1.0 / (1ull << 23)) - 1.0);
-}
 
 static float *filled(size_t n, float offset, float scale) {
   float *a = malloc(n * sizeof *a);
@@ -175,7 +160,6 @@ static float *filled(size_t n, float offset, float scale) {
   return a;
 }
 
-#define MAX_SAMPLES 100000
 
 int main(int argc, char **argv) {
   static const char *ops[] = { "rmsNorm", "skipLayerNorm", "skipRmsNorm", "layerNormBackward", "rmsNormBackward", "batchNormTrainNCHW" };
