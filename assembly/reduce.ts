@@ -13,6 +13,17 @@ export function foldBlocks(parts: usize, blocks: i32, cols: i32, total: usize, i
     const p = parts + <usize>b * bytes;
     for (let o: usize = 0; o < bytes; o += 16) v128.store(total + o, f64x2.add(v128.load(total + o), v128.load(p + o)));
   }
-  if (out0) for (let j = 0; j < cols; j++) store<f32>(out0 + (<usize>j << 2), <f32>load<f64>(total + (<usize>j << 3)));
-  if (out1) for (let j = 0; j < cols; j++) store<f32>(out1 + (<usize>j << 2), <f32>load<f64>(total + (<usize>(j + cols) << 3)));
+  if (out0) demoteRow(total, out0, cols);
+  if (out1) demoteRow(total + (<usize>cols << 3), out1, cols);
+}
+
+// out[j] = f32(src[j]) for j < n (f64 -> f32, four at a time: the rounding of a scalar demote).
+function demoteRow(src: usize, out: usize, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = src + (<usize>j << 3);
+    const a = f32x4.demote_f64x2_zero(v128.load(p)), b = f32x4.demote_f64x2_zero(v128.load(p, 16));
+    v128.store(out + (<usize>j << 2), i64x2.shuffle(a, b, 0, 2));
+  }
+  for (; j < n; j++) store<f32>(out + (<usize>j << 2), <f32>load<f64>(src + (<usize>j << 3)));
 }

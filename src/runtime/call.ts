@@ -840,6 +840,15 @@ function runPass(c: Call, p: Pass, pl: Plan): void {
     callKernel(fn, leanArgs(c, p, pl));
     return;
   }
+  // The same with hooks (a fold after the kernel): runChunks' one chunk without its setup.
+  if (pl.staged.length === 0 && !pl.threaded && pl.chunkRows >= pl.rows) {
+    const ch: Chunk = { row0: 0, rows: pl.rows, ptr: (name) => { const s = c.slots[c.op.index.get(name)!]!; return s.where === Where.Absent ? 0 : s.at; } };
+    rt.chunks++;
+    p.before?.(ch);
+    callKernel(fn, leanArgs(c, p, pl, ch));
+    p.after?.(ch);
+    return;
+  }
   if (onePiece(p, pl)) runStagedOnce(c, p, pl, fn);
   else runChunks(c, p, pl, fn);
 }
@@ -875,7 +884,7 @@ function lean(p: Pass, pl: Plan): boolean {
 }
 
 /** The kernel arguments of a lean pass. */
-function leanArgs(c: Call, p: Pass, pl: Plan): number[] {
+function leanArgs(c: Call, p: Pass, pl: Plan, ch: Chunk = { row0: 0, rows: pl.rows, ptr: () => 0 }): number[] {
   const k = pl.k, n = k.kind.length, args = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     switch (k.kind[i]) {
@@ -883,7 +892,7 @@ function leanArgs(c: Call, p: Pass, pl: Plan): number[] {
       case Arg.Name: args[i] = c.d[k.name[i]!]!; break;
       case Arg.Scalar: { const v = c.sv[k.slot[i]!]; args[i] = typeof v === "boolean" ? +v : (v as number); break; }
       case Arg.Rows: args[i] = pl.rows; break;
-      case Arg.Fn: args[i] = (p.args[i] as (ch: Chunk, c: Call) => number)({ row0: 0, rows: pl.rows, ptr: () => 0 }, c); break;
+      case Arg.Fn: args[i] = (p.args[i] as (ch: Chunk, c: Call) => number)(ch, c); break;
       default: args[i] = k.value[i]!;
     }
   }
