@@ -9,7 +9,7 @@
 //  - a trap and a stall in a worker: the call throws a diagnosis, the pool is retired, the next
 //    call is right; init() raced with a first call.
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { createRuntime, layerNorm, Runtime, Tensor } from "../src/index.js";
+import { createRuntime, layerNorm, rmsNorm, Runtime, Tensor } from "../src/index.js";
 import { KERNEL_NAMES, kernelModule } from "../src/runtime/module.js";
 import { defaultParams, ops, type Args, type OpEntry, type PlainArgs } from "../src/registry.js";
 import { firstBitDifference, normal } from "./data.js";
@@ -356,6 +356,13 @@ describe("a repeated call (the memo that skips checking and planning) is the sam
         set(a[x]!, x2);
         check("new data", want2);
         check("new data again", want2);
+        // Between repeats, memory grows and another op's larger plain call moves the staging
+        // scratch: a repeat stages through the current scratch and buffer, not the memo's first.
+        const scratch = rt.scratchPtr, big = rt.alloc(rt.memoryStats().memoryBytes / 4);
+        (op.name === "rmsNorm" ? layerNorm : rmsNorm)(new Float32Array(1 << 16), 1024, { runtime: rt });
+        expect(rt.scratchPtr, "the scratch moved").not.toBe(scratch);
+        check("after growth and a new scratch", want2);
+        big.free();
         set(a[x]!, inputs[x]!);
         // Another eps: a different call.
         const p2 = { ...defaultParams, eps: 0.25 };

@@ -470,8 +470,7 @@ function replay<R>(c: Call, m: Memo): R {
   c.hosted = m.host.length > 0;
   for (let j = 0; j < m.host.length; j++) {
     const i = m.host[j]!, s = m.slots[i]!, v = vals[op.arrayAt[i]!] as Float32Array;
-    s.value = v;
-    if (!m.js) s.buf = f32Buffer(v); // for the staging copies (the fallback indexes the array, or view() reads it); dropped by clear()
+    s.value = v; // (its buffer is read where needed: the staging copies and the fallback use the array itself)
   }
   try {
     if (m.js) op.js(c);
@@ -761,6 +760,20 @@ export interface Plan {
   /** Staged slots with the scratch offset of their buffer 0 (per-row: chunk buffer; whole: the copy). */
   staged: number[];
   stagedAt: number[];
+  /** runStagedOnce's arguments and copies (made on its first run). */
+  once: StagedOnce | undefined;
+}
+
+interface StagedOnce {
+  /** The scratch pointer and arena buffer generation they were made for. */
+  scratch: number;
+  gen: number;
+  args: number[];
+  /** Slots copied in (to f32 index inAt) and out (from outViews, over the scratch). */
+  ins: number[];
+  inAt: number[];
+  outs: number[];
+  outViews: Float32Array[];
 }
 
 /** Every pass is planned before the call reserves anything, so the scratch is taken once, up front. */
@@ -809,7 +822,7 @@ function plan(c: Call, p: Pass): Plan {
     const per = perRow(c, a);
     at += per ? buffers * align64(chunkRows * 4 * per) : align64(4 * s.length);
   }
-  return { rows, chunkRows, partRows, threaded, buffers, scratch: rows === 0 ? 0 : at, k, staged: host, stagedAt };
+  return { rows, chunkRows, partRows, threaded, buffers, scratch: rows === 0 ? 0 : at, k, staged: host, stagedAt, once: undefined };
 }
 
 function addHost(c: Call, host: number[], si: number): void {
@@ -855,22 +868,30 @@ function runPass(c: Call, p: Pass, pl: Plan): void {
 
 /** A pass in one chunk on this thread (a small call on plain arrays): each staged array copied in whole, then out. */
 function runStagedOnce(c: Call, p: Pass, pl: Plan, fn: (...a: number[]) => void): void {
-  const { rt } = c;
-  const f32 = rt.arena.f32, scratch = rt.scratchPtr;
-  const args = leanArgs(c, p, pl);
-  const k = pl.k;
+  const { rt } = c, arena = rt.arena;
+  let o = pl.once;
+  // A memo's replays reuse the plan's arguments and views while the scratch and the buffer stay.
+  if (o === undefined || o.scratch !== rt.scratchPtr || o.gen !== arena.gen) o = pl.once = stagedOnce(c, p, pl);
+  const f32 = arena.f32, slots = c.slots;
+  // The caller's array itself: %TypedArray%.prototype.set reads its internal slots, not its properties.
+  for (let j = 0; j < o.ins.length; j++) copyInto(f32, slots[o.ins[j]!]!.value as Float32Array, o.inAt[j]!);
+  rt.chunks++;
+  callKernel(fn, o.args);
+  for (let j = 0; j < o.outs.length; j++) copyInto(slots[o.outs[j]!]!.value as Float32Array, o.outViews[j]!);
+}
+
+/** runStagedOnce's kernel arguments (staged arrays at their scratch copies) and copies, for the current scratch. */
+function stagedOnce(c: Call, p: Pass, pl: Plan): StagedOnce {
+  const { rt } = c, scratch = rt.scratchPtr, f32 = rt.arena.f32;
+  const args = leanArgs(c, p, pl), k = pl.k;
+  const o: StagedOnce = { scratch, gen: rt.arena.gen, args, ins: [], inAt: [], outs: [], outViews: [] };
   for (let j = 0; j < pl.staged.length; j++) {
     const si = pl.staged[j]!, s = c.slots[si]!, at = scratch + pl.stagedAt[j]!;
-    // The caller's array itself: %TypedArray%.prototype.set reads its internal slots, not its properties.
-    if (s.io !== "out") copyInto(f32, s.value as Float32Array, at >> 2);
+    if (s.io !== "out") { o.ins.push(si); o.inAt.push(at >> 2); }
+    if (s.io !== "in") { o.outs.push(si); o.outViews.push(f32.subarray(at >> 2, (at >> 2) + s.length)); }
     for (let i = 0; i < k.kind.length; i++) if (k.kind[i] === Arg.Array && k.slot[i] === si) args[i] = at;
   }
-  rt.chunks++;
-  callKernel(fn, args);
-  for (let j = 0; j < pl.staged.length; j++) {
-    const s = c.slots[pl.staged[j]!]!, from = (scratch + pl.stagedAt[j]!) >> 2;
-    if (s.io !== "in") copyInto(s.value as Float32Array, f32.subarray(from, from + s.length));
-  }
+  return o;
 }
 
 /** A pass that runs in one chunk on this thread, with no hooks. */

@@ -32,6 +32,8 @@ export class Arena {
   buffer!: ArrayBuffer;
   f32!: Float32Array;
   u8!: Uint8Array;
+  /** Times refresh() replaced the buffer: a tensor's view is current while its gen matches. */
+  gen = 0;
   readonly maxBytes: number;
   /** Free ranges sorted by start; live blocks sorted by start. */
   private free: Block[] = [];
@@ -62,6 +64,7 @@ export class Arena {
     this.buffer = this.memory.buffer as ArrayBuffer;
     this.f32 = new Float32Array(this.buffer);
     this.u8 = new Uint8Array(this.buffer);
+    this.gen++;
     arenas.set(this.buffer, this);
   }
 
@@ -195,6 +198,8 @@ export interface TensorState {
   readonly length: number;
   freed: boolean;
   view: Float32Array;
+  /** The arena's gen when `view` was made. */
+  gen: number;
 }
 
 const CREATE = Symbol("Tensor.create");
@@ -233,7 +238,7 @@ export class Tensor {
   constructor(token: symbol, arena: Arena, length: number) {
     if (token !== CREATE) throw new TypeError("Tensor: expected to be created by alloc() or tensor(), got a direct constructor call");
     const ptr = arena.alloc(length * 4);
-    const state: TensorState = { arena, ptr, length, freed: false, view: new Float32Array(arena.buffer, ptr, length) };
+    const state: TensorState = { arena, ptr, length, freed: false, view: new Float32Array(arena.buffer, ptr, length), gen: arena.gen };
     this.#s = state;
     leaks?.register(this, `Tensor(${length}) at byte ${ptr}`, state);
   }
@@ -252,7 +257,11 @@ export class Tensor {
   get data(): Float32Array {
     const s = this.#s;
     if (s.freed) throw new TypeError("tensor was freed (expected a live tensor, got a freed one)");
-    if (s.view.buffer !== s.arena.buffer) s.view = new Float32Array(s.arena.buffer, s.ptr, s.length);
+    // (an integer compare: reading view.buffer costs more than the rest of the getter)
+    if (s.gen !== s.arena.gen) {
+      s.view = new Float32Array(s.arena.buffer, s.ptr, s.length);
+      s.gen = s.arena.gen;
+    }
     return s.view;
   }
 
