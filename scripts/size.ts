@@ -23,8 +23,11 @@ import { build, type Rolldown } from "vite";
  * f32 row and column sums (pass A in 16 f32 lanes, the f64 row sums kept for rows whose f32 sums
  * overflow, the block promotion; 1.1-1.36x faster backward) and the twin's f32 lanes took it to
  * 36.3 kB (module 22.5 -> 23.7 kB, 8.9 -> 9.4 kB gzipped); the vectorised fold output, 36.4 kB.
+ * Then to 38 kB: loop copies of the element pass for the usual weight/bias combinations (normRow
+ * and rmsNorm; 1.17-1.5x faster rmsNorm and skipRmsNorm) took it to 36.97 kB (module 24.1 ->
+ * 24.9 kB, 9.4 -> 9.6 kB gzipped), at the old budget's edge.
  */
-export const BUDGET = 37_000;
+export const BUDGET = 38_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }
