@@ -99,7 +99,8 @@ export function normBackward(
     let b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     const end = min(i + 128, d16);
     for (; i < end; i += 16) {
-      // One vector's chain at a time (the engine keeps wasm's order): fewer values live at once.
+      // One vector's chain at a time (same operations and lane order). V8 still schedules the
+      // sum updates at the loop's end, so all 16 g and g * u stay live (README, the backward).
       const o = <usize>i << 2;
       const y0 = v128.load(dyr + o);
       const u0 = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), hv), lv), rv);
