@@ -500,21 +500,31 @@ function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32
     }
     return;
   }
+  // The five parameters of each vector of 4 channels from c0 side by side (80 bytes a vector) in
+  // the lane accumulators' area, free once the statistics are done: the loop then reads them at
+  // one pointer with immediate offsets, where five arrays cost an address computation each per
+  // vector (V8 does not fold wasm's i32 adds into x64 addressing); ~5% faster at C = 320 and 96.
+  const iv = work;
+  for (let c = c0, q = iv; c + 4 <= c1; c += 4, q += 80) {
+    const o = <usize>c << 2;
+    v128.store(q, v128.load(p0 + o)); v128.store(q, v128.load(p1 + o), 16); v128.store(q, v128.load(p2 + o), 32);
+    v128.store(q, v128.load(p3 + o), 48); v128.store(q, v128.load(p4 + o), 64);
+  }
   // One copy of the loop per R (a branch on R inside it measured 1.1-1.3x slower at C = 320).
-  if (C >= 128) applyRowsOf(xs, ys, rs, S, c0, c1, p0, p1, p2, p3, p4, 1);
-  else if (C >= 64) applyRowsOf(xs, ys, rs, S, c0, c1, p0, p1, p2, p3, p4, 2);
-  else applyRowsOf(xs, ys, rs, S, c0, c1, p0, p1, p2, p3, p4, 4);
+  if (C >= 128) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 1);
+  else if (C >= 64) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 2);
+  else applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 4);
 }
 
 // @ts-ignore: decorator
-@inline function applyRowsOf(xs: usize, ys: usize, rs: usize, S: i32, c0: i32, c1: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, R: i32): void {
+@inline function applyRowsOf(xs: usize, ys: usize, rs: usize, S: i32, c0: i32, c1: i32, iv: usize, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, R: i32): void {
   let s = 0;
   for (; s + R <= S; s += R) {
     const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
     let c = c0;
-    for (; c + 4 <= c1; c += 4) {
+    for (let q = iv; c + 4 <= c1; c += 4, q += 80) {
       const o = <usize>c << 2;
-      const h = v128.load(p0 + o), l = v128.load(p1 + o), r = v128.load(p2 + o), w = v128.load(p3 + o), b = v128.load(p4 + o);
+      const h = v128.load(q), l = v128.load(q, 16), r = v128.load(q, 32), w = v128.load(q, 48), b = v128.load(q, 64);
       applyRow(xr + o, yr + o, h, l, r, w, b);
       if (R >= 2) applyRow(xr + rs + o, yr + rs + o, h, l, r, w, b);
       if (R == 4) {
