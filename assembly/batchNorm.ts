@@ -14,7 +14,7 @@
 //
 // bnFinish: per channel, from total (S | Q) over M = count elements, or (inference) from the
 // running statistics: mean = K + S/M, var = max(Q/M - (S/M)^2, 0) (or mean = runMean,
-// var = runVar), rstd = 1/sqrt(var + eps), all in f64. Writes params (5 x C f32): mhi = f32(mean),
+// var = runVar), rstd = 1/sqrt(var + eps), all in f64. Writes params (5 f32 per channel, see paramOf): mhi = f32(mean),
 // mlo = f32(mean - mhi), r = f32(rstd), weight (1 when absent), bias (-0 when absent: u + -0 = u
 // exactly). Training also writes saveMean = f32(mean), saveRstd = r, and updates the running
 // statistics: run = f32(momentum * stat + (1 - momentum) * run), with the unbiased variance
@@ -73,7 +73,6 @@ export function bnFinish(
   const invM = 1.0 / count;
   const unbias = populationVar ? 1.0 : count / (count - 1.0);
   const keep = 1.0 - momentum;
-  const cb = <usize>C << 2;
   for (let c = 0; c < C; c++) {
     const o4 = <usize>c << 2;
     let mean: f64, v: f64;
@@ -90,40 +89,48 @@ export function bnFinish(
     }
     const mhi = <f32>mean;
     const rr = <f32>(1.0 / Math.sqrt(v + eps));
-    store<f32>(params + o4, mhi);
-    store<f32>(params + cb + o4, <f32>(mean - <f64>mhi));
-    store<f32>(params + 2 * cb + o4, rr);
-    store<f32>(params + 3 * cb + o4, w ? load<f32>(w + o4) : <f32>1);
-    store<f32>(params + 4 * cb + o4, b ? load<f32>(b + o4) : <f32>-0.0);
+    const p = paramOf(params, c);
+    store<f32>(p, mhi);
+    store<f32>(p, <f32>(mean - <f64>mhi), 16);
+    store<f32>(p, rr, 32);
+    store<f32>(p, w ? load<f32>(w + o4) : <f32>1, 48);
+    store<f32>(p, b ? load<f32>(b + o4) : <f32>-0.0, 64);
     if (saveMean) store<f32>(saveMean + o4, mhi);
     if (saveRstd) store<f32>(saveRstd + o4, rr);
   }
 }
 
+// Channel c's five parameters: groups of 4 channels, 80 bytes each, parameter k of the group's lane
+// l at 16 k + 4 l (channels-last reads a vector's five at one pointer with immediate offsets: five
+// arrays cost V8 an address computation each per vector). paramsBytes(C) = 80 * ceil(C / 4).
+// @ts-ignore: decorator
+@inline function paramOf(params: usize, c: i32): usize {
+  return params + <usize>(c >> 2) * 80 + (<usize>(c & 3) << 2);
+}
+
 export function bnApply(x: usize, y: usize, params: usize, rows: i32, C: i32, inner: i32): void {
   assert(rows >= 0 && C > 0 && inner > 0 && !((x | y | params) & 3), "bnApply: bad sizes or unaligned pointer");
-  const cb = <usize>C << 2;
   const plane = <usize>inner << 2;
   const rowBytes = <usize>C * plane;
   for (let n = 0; n < rows; n++) {
     const xr = x + <usize>n * rowBytes, yr = y + <usize>n * rowBytes;
     if (inner > 1) {
       for (let c = 0; c < C; c++) {
-        const p = params + (<usize>c << 2);
+        const p = paramOf(params, c);
         const o = <usize>c * plane;
-        applyRun(xr + o, yr + o, inner, load<f32>(p), load<f32>(p + cb), load<f32>(p + 2 * cb), load<f32>(p + 3 * cb), load<f32>(p + 4 * cb));
+        applyRun(xr + o, yr + o, inner, load<f32>(p), load<f32>(p, 16), load<f32>(p, 32), load<f32>(p, 48), load<f32>(p, 64));
       }
     } else {
       let c = 0;
-      for (; c + 4 <= C; c += 4) {
-        const o = <usize>c << 2, p = params + o;
-        const t = f32x4.sub(f32x4.sub(v128.load(xr + o), v128.load(p)), v128.load(p + cb));
-        const u = f32x4.mul(t, v128.load(p + 2 * cb));
-        v128.store(yr + o, f32x4.add(f32x4.mul(u, v128.load(p + 3 * cb)), v128.load(p + 4 * cb)));
+      for (let p = params; c + 4 <= C; c += 4, p += 80) {
+        const o = <usize>c << 2;
+        const t = f32x4.sub(f32x4.sub(v128.load(xr + o), v128.load(p)), v128.load(p, 16));
+        const u = f32x4.mul(t, v128.load(p, 32));
+        v128.store(yr + o, f32x4.add(f32x4.mul(u, v128.load(p, 48)), v128.load(p, 64)));
       }
       for (; c < C; c++) {
-        const o = <usize>c << 2, p = params + o;
-        store<f32>(yr + o, (((load<f32>(xr + o) - load<f32>(p)) - load<f32>(p + cb)) * load<f32>(p + 2 * cb)) * load<f32>(p + 3 * cb) + load<f32>(p + 4 * cb));
+        const o = <usize>c << 2, p = paramOf(params, c);
+        store<f32>(yr + o, (((load<f32>(xr + o) - load<f32>(p)) - load<f32>(p, 16)) * load<f32>(p, 32)) * load<f32>(p, 48) + load<f32>(p, 64));
       }
     }
   }

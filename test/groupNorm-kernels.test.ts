@@ -332,7 +332,7 @@ describe("bnFinish populationVar (ONNX BatchNormalization-15 training)", () => {
     const K = new Float32Array(C), total = new Float64Array(2 * C);
     bnStatsJs(x, rows, C, inner, K, total, new Float64Array(2 * C));
     for (const pop of [undefined, 0, 1]) {
-      const tt = Z(4 * C), tK = T(K), trm = T(rm0), trv = T(rv0), tp = Z(5 * C);
+      const tt = Z(4 * C), tK = T(K), trm = T(rm0), trv = T(rv0), tp = Z(20 * Math.ceil(C / 4)); // params: 80 bytes per 4 channels
       f64(tt, 2 * C).set(total);
       if (pop === undefined) k().bnFinish(tt.byteOffset, tK.byteOffset, M, C, 1e-5, 0.1, 1, trm.byteOffset, trv.byteOffset, 0, 0, tp.byteOffset, 0, 0);
       else k().bnFinish(tt.byteOffset, tK.byteOffset, M, C, 1e-5, 0.1, 1, trm.byteOffset, trv.byteOffset, 0, 0, tp.byteOffset, 0, 0, pop);

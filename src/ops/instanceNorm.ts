@@ -99,7 +99,7 @@ const op = signature<Float32Like>({
       { kernel: "bnApply", args: ["x", "out", params, ROWS, "C", "inner"], width: d.xPer },
     ];
   },
-  work: (c) => (c.scalar("useInputStats") ? statsBytes(c) + lanes(c) * partsPerChunk(c.plans[0]!) : BN_PARAMS(c.d.C!) + align64(20 * c.d.C!)),
+  work: (c) => (c.scalar("useInputStats") ? statsBytes(c) + lanes(c) * partsPerChunk(c.plans[0]!) : BN_PARAMS(c.d.C!) + align64(80 * Math.ceil(c.d.C! / 4))),
   js(c) {
     const d = c.d as Record<string, number>;
     if (c.scalar("useInputStats")) {
