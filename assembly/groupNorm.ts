@@ -709,17 +709,25 @@ function backStrided(xs: usize, dys: usize, dxs: usize, work: usize, C: i32, S: 
   const rs = <usize>C << 2;
   const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3);
   const p4 = paramAt(work, C, 4), p5 = paramAt(work, C, 5), p6 = paramAt(work, C, 6);
+  // A vector's seven parameters side by side (112 bytes) in the lane area, free after tileBack,
+  // as applyStrided does for the forward's five.
+  for (let c = c0, q = work; c + 4 <= c1; c += 4, q += 112) {
+    const o = <usize>c << 2;
+    v128.store(q, v128.load(p0 + o)); v128.store(q, v128.load(p1 + o), 16); v128.store(q, v128.load(p2 + o), 32);
+    v128.store(q, v128.load(p3 + o), 48); v128.store(q, v128.load(p4 + o), 64); v128.store(q, v128.load(p5 + o), 80);
+    v128.store(q, v128.load(p6 + o), 96);
+  }
   for (let s = 0; s < S; s++) {
     const so = <usize>s * rs;
     const xr = xs + so, dyr = dys + so, dxr = dxs + so;
     let c = c0;
-    for (; c + 4 <= c1; c += 4) {
+    for (let q = work; c + 4 <= c1; c += 4, q += 112) {
       const o = <usize>c << 2;
-      const rv = v128.load(p2 + o);
-      const u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), v128.load(p0 + o)), v128.load(p1 + o)), rv);
-      const g = f32x4.mul(v128.load(dyr + o), v128.load(p3 + o));
-      const t = f32x4.sub(f32x4.sub(g, v128.load(p4 + o)), v128.load(p5 + o));
-      v128.store(dxr + o, f32x4.mul(f32x4.sub(t, f32x4.mul(u, v128.load(p6 + o))), rv));
+      const rv = v128.load(q, 32);
+      const u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), v128.load(q)), v128.load(q, 16)), rv);
+      const g = f32x4.mul(v128.load(dyr + o), v128.load(q, 48));
+      const t = f32x4.sub(f32x4.sub(g, v128.load(q, 64)), v128.load(q, 80));
+      v128.store(dxr + o, f32x4.mul(f32x4.sub(t, f32x4.mul(u, v128.load(q, 96))), rv));
     }
     for (; c < c1; c++) {
       const o = <usize>c << 2;
