@@ -473,6 +473,20 @@ export function groupNorm(
   return rr;
 }
 
+// The first K parameters (p0 ..) of each vector of 4 channels from c0 side by side, 16 K bytes a
+// vector, at the start of work (the lane accumulators' area, free once the statistics are done);
+// returns where. The element passes then read a vector's parameters at one pointer with immediate
+// offsets: K arrays cost an address computation each per vector (V8 does not fold wasm's i32 adds
+// into x64 addressing).
+function packParams(work: usize, C: i32, c0: i32, c1: i32, K: i32): usize {
+  const stride = <usize>K << 4;
+  for (let k = 0; k < K; k++) {
+    const pk = paramAt(work, C, k);
+    for (let c = c0, q = work + (<usize>k << 4); c + 4 <= c1; c += 4, q += stride) v128.store(q, v128.load(pk + (<usize>c << 2)));
+  }
+  return work;
+}
+
 // Channels-last element pass over channels [c0, c1) of one sample, parameters per channel in work
 // (p0..p4). Rows in address order, R rows per parameter load: R = 1 for rows of 512 bytes and
 // more, 2 from 256, else 4. Fewer streams beat fewer loads on long rows: measured (A/B in one
@@ -500,16 +514,7 @@ function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32
     }
     return;
   }
-  // The five parameters of each vector of 4 channels from c0 side by side (80 bytes a vector) in
-  // the lane accumulators' area, free once the statistics are done: the loop then reads them at
-  // one pointer with immediate offsets, where five arrays cost an address computation each per
-  // vector (V8 does not fold wasm's i32 adds into x64 addressing); ~5% faster at C = 320 and 96.
-  const iv = work;
-  for (let c = c0, q = iv; c + 4 <= c1; c += 4, q += 80) {
-    const o = <usize>c << 2;
-    v128.store(q, v128.load(p0 + o)); v128.store(q, v128.load(p1 + o), 16); v128.store(q, v128.load(p2 + o), 32);
-    v128.store(q, v128.load(p3 + o), 48); v128.store(q, v128.load(p4 + o), 64);
-  }
+  const iv = packParams(work, C, c0, c1, 5); // (~5% faster at C = 320 and 96 than five arrays)
   // One copy of the loop per R (a branch on R inside it measured 1.1-1.3x slower at C = 320).
   if (C >= 128) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 1);
   else if (C >= 64) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 2);
@@ -709,19 +714,12 @@ function backStrided(xs: usize, dys: usize, dxs: usize, work: usize, C: i32, S: 
   const rs = <usize>C << 2;
   const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3);
   const p4 = paramAt(work, C, 4), p5 = paramAt(work, C, 5), p6 = paramAt(work, C, 6);
-  // A vector's seven parameters side by side (112 bytes) in the lane area, free after tileBack,
-  // as applyStrided does for the forward's five.
-  for (let c = c0, q = work; c + 4 <= c1; c += 4, q += 112) {
-    const o = <usize>c << 2;
-    v128.store(q, v128.load(p0 + o)); v128.store(q, v128.load(p1 + o), 16); v128.store(q, v128.load(p2 + o), 32);
-    v128.store(q, v128.load(p3 + o), 48); v128.store(q, v128.load(p4 + o), 64); v128.store(q, v128.load(p5 + o), 80);
-    v128.store(q, v128.load(p6 + o), 96);
-  }
+  const iv = packParams(work, C, c0, c1, 7); // (lane area free after tileBack)
   for (let s = 0; s < S; s++) {
     const so = <usize>s * rs;
     const xr = xs + so, dyr = dys + so, dxr = dxs + so;
     let c = c0;
-    for (let q = work; c + 4 <= c1; c += 4, q += 112) {
+    for (let q = iv; c + 4 <= c1; c += 4, q += 112) {
       const o = <usize>c << 2;
       const rv = v128.load(q, 32);
       const u = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), v128.load(q)), v128.load(q, 16)), rv);
