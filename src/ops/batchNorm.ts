@@ -90,13 +90,16 @@ export function checkMomentum(m: unknown): number {
 }
 
 
+/** Bytes of bnFinish's params for C channels: 80 per group of 4 channels (paramOf in assembly/batchNorm.ts). */
+export const bnParamBytes = (C: number): number => align64(80 * Math.ceil(C / 4));
+
 /**
  * Work area: K (the shift, C f32) | params (mhi, mlo, r, w, b: 80 bytes per 4 channels) | totals (S | Q, 2C f64) |
  * one chunk's block partials (training). Three passes: statistics (training), the per-channel
  * finish (running update, saved statistics, parameters), then the element pass.
  */
 const layout = (C: number) => {
-  const params = align64(4 * C), total = params + align64(80 * Math.ceil(C / 4)), parts = total + align64(16 * C);
+  const params = align64(4 * C), total = params + bnParamBytes(C), parts = total + align64(16 * C);
   return { params, total, parts, groupRows: BLOCK * Math.max(1, Math.floor(PARTS_BYTES / (16 * C))) };
 };
 

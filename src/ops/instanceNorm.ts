@@ -10,7 +10,7 @@ import { align64, bool, invoke, NONE, partsPerChunk, ROWS, signature, type Call,
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
-import { channelAxisOr1, checkMomentum, momentumOr, shapeCopy } from "./batchNorm.js";
+import { bnParamBytes, channelAxisOr1, checkMomentum, momentumOr, shapeCopy } from "./batchNorm.js";
 import { groupDims } from "./groupNorm.js";
 import { ChannelNorm, type ChannelNormOptions } from "./params.js";
 import { epsOr } from "./validate.js";
@@ -99,7 +99,7 @@ const op = signature<Float32Like>({
       { kernel: "bnApply", args: ["x", "out", params, ROWS, "C", "inner"], width: d.xPer },
     ];
   },
-  work: (c) => (c.scalar("useInputStats") ? statsBytes(c) + lanes(c) * partsPerChunk(c.plans[0]!) : BN_PARAMS(c.d.C!) + align64(80 * Math.ceil(c.d.C! / 4))),
+  work: (c) => (c.scalar("useInputStats") ? statsBytes(c) + lanes(c) * partsPerChunk(c.plans[0]!) : BN_PARAMS(c.d.C!) + bnParamBytes(c.d.C!)),
   js(c) {
     const d = c.d as Record<string, number>;
     if (c.scalar("useInputStats")) {
