@@ -92,16 +92,24 @@ function resultNames(op: OpEntry, v: Variant): string[] {
   return [...op.outputs, ...op.inputs.filter((a) => a.updated)].filter((a) => !a.optional || v.present.has(a.name)).map((a) => a.name);
 }
 
-/** Calls the op in `mode`; returns copies of the outputs (and of updated inputs). */
-export function run(op: OpEntry, mode: Mode, cols: number, inputs: PlainArgs, v: Variant, p: Params, runtime?: Runtime): Record<string, Float32Array> {
+/**
+ * Calls the op in `mode`; returns copies of the outputs (and of updated inputs). Plain arrays
+ * start `shift` elements into their buffers (0: at its start).
+ */
+export function run(op: OpEntry, mode: Mode, cols: number, inputs: PlainArgs, v: Variant, p: Params, runtime?: Runtime, shift = 0): Record<string, Float32Array> {
   const rt = runtime ?? runtimeFor(mode);
   const rows = rowsOf(op, inputs, cols);
+  const shifted = (n: number): Float32Array => new Float32Array(n + shift).subarray(shift);
   // Plain arrays for js/copy; for tensor mode, tensors first and views only after all allocations.
   const src: Record<string, Float32Array | null> = {};
-  for (const spec of op.inputs) src[spec.name] = inputs[spec.name] ? inputs[spec.name]!.slice() : null;
+  for (const spec of op.inputs) {
+    const a = inputs[spec.name];
+    src[spec.name] = a ? shifted(a.length) : null;
+    src[spec.name]?.set(a!);
+  }
   for (const spec of op.outputs) {
     if (spec.optional && !v.present.has(spec.name)) { src[spec.name] = null; continue; }
-    if (v.inPlace?.[0] !== spec.name) src[spec.name] = new Float32Array(argSize(op, spec, rows, cols, v)).fill(NaN);
+    if (v.inPlace?.[0] !== spec.name) src[spec.name] = shifted(argSize(op, spec, rows, cols, v)).fill(NaN);
   }
   const tensors = new Map<string, Tensor>();
   if (mode === "tensor") for (const [k, arr] of Object.entries(src)) if (arr) tensors.set(k, rt.from(arr));

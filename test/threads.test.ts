@@ -4,7 +4,7 @@ import { groupNorm, instanceNorm, layerNorm, Runtime, threadsSupported } from ".
 import { defaultParams, ops } from "../src/registry.js";
 import { fillRows, firstBitDifference, rowKinds } from "./data.js";
 import { transpose } from "./groupNorm-harness.js";
-import { makeInputs, run, variants } from "./harness.js";
+import { makeInputs, run, variants, window } from "./harness.js";
 
 const counts = [2, 3, "auto"] as const;
 let single: Runtime;
@@ -57,6 +57,25 @@ describe("threads", () => {
             const got = run(op, "tensor", cols, inputs, v, defaultParams, rt);
             for (const k of Object.keys(ref)) expect(firstBitDifference(ref[k]!, got[k]!), `${op.name} ${rows}x${cols} ${v.label} threads=${rt.threads} ${k}`).toBe(-1);
           }
+        }
+      }
+    }
+  });
+
+  // Staged through the scratch at each array's address mod 8 (V8 copies shared memory word by
+  // word only between equally aligned ends): arrays 1 float into their buffers, and chunks of an
+  // odd number of odd-length rows, so the skew alternates from chunk to chunk.
+  for (const op of ops) it(`${op.name}: plain arrays at odd offsets, staged in chunks on every thread count: the bits of one thread`, () => {
+    const kinds = Object.keys(rowKinds);
+    for (const [rows, cols] of [[40, 1489], [97, 33], [6, 4097]] as const) {
+      if (op.accepts && !op.accepts(rows, cols)) continue;
+      const all = variants(op);
+      for (const [j, v] of window(all, rows, 4).entries()) {
+        const inputs = makeInputs(op, rows, cols, kinds, v, rows * cols + j);
+        const ref = run(op, "tensor", cols, inputs, v, defaultParams, single);
+        for (const rt of threaded) {
+          const got = run(op, "copy", cols, inputs, v, defaultParams, rt, 1);
+          for (const k of Object.keys(ref)) expect(firstBitDifference(ref[k]!, got[k]!), `${op.name} ${rows}x${cols} ${v.label} threads=${rt.threads} ${k}`).toBe(-1);
         }
       }
     }
