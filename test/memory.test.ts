@@ -96,6 +96,28 @@ for (const backend of ["wasm", "js"] as const) {
       for (const z of [t, tw, t2, outT]) z.free();
     });
 
+    it("from() reads an array-like whole before allocating: a throwing element leaves nothing allocated, one that grows memory still lands", () => {
+      const before = rt.memoryStats();
+      const bad = { length: 5000, get 0() { return 1; } } as unknown as ArrayLike<number>;
+      Object.defineProperty(bad, 4000, { get() { throw new Error("element 4000"); } });
+      expect(() => rt.from(bad)).toThrow("element 4000");
+      expect(rt.memoryStats()).toEqual(before);
+      let grown: import("../src/index.js").Tensor | undefined;
+      const n = 3000;
+      const growing = new Proxy({ length: n }, {
+        get(o, k) {
+          if (k === "length") return n;
+          const i = Number(k);
+          if (i === 1500) grown = rt.alloc(1 << 22); // 16 MiB: memory grows while the values are read
+          return i * 0.5;
+        },
+      }) as unknown as ArrayLike<number>;
+      const t = rt.from(growing);
+      expect(Array.from(t.data)).toEqual(Array.from({ length: n }, (_, i) => i * 0.5));
+      t.free();
+      grown!.free();
+    });
+
     it("zero rows and zero-length tensors are valid", () => {
       expect(layerNorm(new Float32Array(0), 8, { runtime: rt }).length).toBe(0);
       const z = rt.alloc(0);

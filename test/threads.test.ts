@@ -81,6 +81,20 @@ describe("threads", () => {
     }
   });
 
+  it("tensors made from arrays at any offset mod 8 hold the same values (copies through the unshared bounce buffer)", () => {
+    const rt = threaded[0]!;
+    const all = fillRows(1, 40_003, ["normal"], 5);
+    for (const shift of [0, 1, 2, 3]) {
+      const src = all.subarray(shift, shift + 40_000 - shift);
+      const t = rt.from(src);
+      expect(firstBitDifference(t.data, src), `shift ${shift}`).toBe(-1);
+      const again = rt.from(t.data.subarray(1)); // a view over the pool's own memory at 4 mod 8
+      expect(firstBitDifference(again.data, src.subarray(1)), `shift ${shift}, own memory`).toBe(-1);
+      t.free();
+      again.free();
+    }
+  });
+
   it("large calls split across parts at the default threshold give the same bits", () => {
     const rt = threaded[0]!;
     rt.threadMinElements = 1 << 17;

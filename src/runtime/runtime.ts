@@ -3,7 +3,7 @@
 import { Arena, newTensor, PAGE, PlainMemory, type Tensor } from "./memory.js";
 import { kernelModule, wasmUnavailable, type Kernels } from "./module.js";
 import type { Pool } from "./pool.js";
-import { copyInto, describe, f32Facts, f32View } from "./typed.js";
+import { copyAcross, describe, f32Facts, f32View } from "./typed.js";
 import { tensorState } from "./memory.js";
 import { availableThreads, noThreadsReason, sharedKernelModule, warnNoThreads } from "./shared.js";
 
@@ -178,11 +178,15 @@ export class Runtime {
 
   /** A new zero-filled tensor of `length` float32 elements in this runtime's memory. */
   alloc(length: number): Tensor {
-    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`tensor length: expected a non-negative integer, got ${describe(length)}`);
-    if (length * 4 > this.arena.maxBytes) throw new RangeError(`tensor length: expected at most ${this.arena.maxBytes / 4} elements (the memory limit), got ${length}`);
-    const t = newTensor(this.arena, length);
+    const t = this.uninitialized(length);
     t.data.fill(0);
     return t;
+  }
+
+  private uninitialized(length: number): Tensor {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`tensor length: expected a non-negative integer, got ${describe(length)}`);
+    if (length * 4 > this.arena.maxBytes) throw new RangeError(`tensor length: expected at most ${this.arena.maxBytes / 4} elements (the memory limit), got ${length}`);
+    return newTensor(this.arena, length);
   }
 
   /** A tensor holding a copy of `values` (an array-like of numbers, a Tensor or a view over this memory). */
@@ -194,17 +198,20 @@ export class Runtime {
     }
     const f = f32Facts(values);
     // Read the source as it is now: allocating may grow memory and detach a view over it, so a
-    // view over this memory is remembered by offset and re-derived after the allocation.
+    // view over this memory is remembered by offset and re-derived after the allocation. Any
+    // other array-like is read whole before anything is allocated (its getters may throw, or
+    // allocate and grow memory under a view of the tensor).
     const own = f && this.arena.owns(f.buffer);
-    const src = f ? (own ? null : f32View(f.buffer, f.byteOffset, f.length)) : null;
+    let src = f ? (own ? null : f32View(f.buffer, f.byteOffset, f.length)) : null;
     const length = f ? f.length : checkedLength(values);
-    const t = this.alloc(length);
-    if (own) copyInto(t.data, f32View(this.arena.buffer, f!.byteOffset, length));
-    else if (src) copyInto(t.data, src);
-    else {
-      const d = t.data, v = values as ArrayLike<number>;
-      for (let i = 0; i < length; i++) d[i] = v[i]!;
+    if (!f) {
+      if (!(length * 4 <= this.arena.maxBytes)) this.uninitialized(length); // (throws the length's error)
+      src = new Float32Array(length);
+      const v = values as ArrayLike<number>;
+      for (let i = 0; i < length; i++) src[i] = v[i]!;
     }
+    const t = this.uninitialized(length);
+    copyAcross(t.data, src ?? f32View(this.arena.buffer, f!.byteOffset, length));
     return t;
   }
 

@@ -33,7 +33,7 @@ export function sameFacts(v: unknown, length: number, byteOffset: number): boole
 
 /** True when `buf` is a detached (non-shared) ArrayBuffer. */
 export function isDetached(buf: ArrayBufferLike): boolean {
-  if (typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer) return false;
+  if (isShared(buf)) return false;
   if (abBytes(buf) !== 0) return false;
   try {
     new Uint8Array(buf);
@@ -51,6 +51,28 @@ export function f32View(buffer: ArrayBufferLike, byteOffset: number, length: num
 /** dst.set(src, at) through the intrinsic method. */
 export function copyInto(dst: Float32Array, src: Float32Array, at = 0): void {
   setInto(dst, src, at);
+}
+
+let bounce: Float32Array | undefined;
+/**
+ * dst.set(src) (both genuine Float32Arrays) for copies whose ends may disagree mod 8. Into or out
+ * of a SharedArrayBuffer V8 copies word by word only when both ends agree mod 8, else byte by byte
+ * (1.1-1.5 ns per element against 0.21-0.33 here), so such a copy goes through an unshared 64 KiB
+ * buffer, whose copies are memmoves.
+ */
+export function copyAcross(dst: Float32Array, src: Float32Array): void {
+  const at = offsetOf(src), n = lengthOf(src), buf = bufferOf(src);
+  if (((offsetOf(dst) ^ at) & 4) === 0 || !(isShared(bufferOf(dst)) || isShared(buf))) return setInto(dst, src, 0);
+  const b = (bounce ??= new Float32Array(16384));
+  for (let i = 0; i < n; i += b.length) {
+    const k = Math.min(b.length, n - i), part = k === b.length ? b : new Float32Array(b.buffer, 0, k);
+    setInto(part, new Float32Array(buf, at + 4 * i, k), 0);
+    setInto(dst, part, i);
+  }
+}
+
+function isShared(buf: ArrayBufferLike): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer;
 }
 
 let tensorName: (v: unknown) => string | undefined = () => undefined;
