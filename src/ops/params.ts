@@ -3,7 +3,7 @@
 import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { describe } from "../runtime/typed.js";
+import { copyAcross, describe, f32Facts, f32View } from "../runtime/typed.js";
 import { checkEps, checkLength } from "./validate.js";
 
 /** A tensor of `n` elements filled with `value`. */
@@ -17,11 +17,18 @@ export function paramTensor(rt: Runtime, n: number, value: number): Tensor {
 export function assignParam(owner: string, name: string, t: Tensor | null, values: unknown, n: number, what: string): void {
   if (!t) throw new TypeError(`${name}: this ${owner} has no ${name}`);
   if (t.freed) throw new TypeError(`${owner}: expected a live module, got one that was disposed`);
-  if (values === null || typeof values !== "object" || typeof (values as ArrayLike<number>).length !== "number") {
-    throw new TypeError(`${name}: expected an array of ${n} numbers, got ${values === null ? "null" : typeof values}`);
+  // Everything read before anything is written (a getter may throw, answer differently the
+  // second time, or allocate and grow memory): a Float32Array by its intrinsic facts, anything
+  // else element by element into a copy.
+  const f = f32Facts(values);
+  const length = f ? f.length : values !== null && typeof values === "object" ? (values as ArrayLike<number>).length : undefined;
+  if (typeof length !== "number") {
+    throw new TypeError(`${name}: expected an array of ${n} numbers, got ${describe(values)}`);
   }
-  checkLength(name, (values as ArrayLike<number>).length, n, what);
-  t.data.set(values as ArrayLike<number>);
+  checkLength(name, length, n, what);
+  const src = f ? f32View(f.buffer, f.byteOffset, length) : new Float32Array(length);
+  if (!f) for (let i = 0; i < length; i++) src[i] = (values as ArrayLike<number>)[i]!;
+  copyAcross(t.data, src);
 }
 
 /** Frees the live tensors among `ts`. */
