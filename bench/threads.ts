@@ -1,5 +1,6 @@
 // `npm run bench:threads`: 1 vs N threads on large LayerNorms (zero-copy tensors, and plain
-// Float32Arrays staged through the scratch with copies overlapping the workers), next to the
+// Float32Arrays staged through the scratch with copies overlapping the workers, also at
+// byteOffset 4 mod 8, which the staging must match to keep V8's copies word-wide), next to the
 // same split applied to a plain memory.copy (the bandwidth roof with N threads) and to
 // onnxruntime-node with 1 and N intra-op threads. Also sweeps sizes around the threshold below
 // which calls stay on the calling thread, and times pools with more threads than cores (also
@@ -41,9 +42,13 @@ function setup(rt: Runtime, c: PeerCase) {
     else k.copyRows(x!.byteOffset, y!.byteOffset, c.rows, c.cols);
   };
   const yp = new Float32Array(c.x.length);
+  // The same plain arrays 4 bytes into their buffers (byteOffset 4 mod 8).
+  const off = (a: Float32Array) => { const b = new Float32Array(a.length + 1).subarray(1); b.set(a); return b; };
+  const [xo, wo, bo, yo] = [off(c.x), off(c.weight), off(c.bias), off(yp)];
   return {
     layerNorm: () => layerNormCall(rt, x!, w!, b!, y!, c),
     plain: () => layerNorm(c.x, c.cols, { weight: c.weight, bias: c.bias, out: yp, eps: c.eps, runtime: rt }),
+    plainOffset: () => layerNorm(xo, c.cols, { weight: wo, bias: bo, out: yo, eps: c.eps, runtime: rt }),
     plainOut: () => yp.slice(),
     copy,
     out: () => y!.data.slice(),
@@ -69,6 +74,7 @@ for (const s of big) {
     { name: "N threads", fn: m.layerNorm },
     { name: "plain 1", fn: a.plain },
     { name: "plain N", fn: m.plain },
+    { name: "plain+4 N", fn: m.plainOffset },
     { name: "copy 1", fn: a.copy },
     { name: "copy N", fn: m.copy },
   ];
@@ -81,12 +87,12 @@ for (const s of big) {
   const v = (k: string) => (t.has(k) ? t.get(k)! / n : undefined);
   const sp = (p?: number, q?: number) => (p && q ? `${fmt(p / q, 2)}x` : "-");
   rows.push([`${s.rows}x${s.cols}`, fmt(v("1 thread")!), fmt(v("N threads")!), sp(v("1 thread"), v("N threads")),
-    fmt(v("plain 1")!), fmt(v("plain N")!), sp(v("plain 1"), v("plain N")), fmt(v("copy 1")!), fmt(v("copy N")!), sp(v("copy 1"), v("copy N")),
+    fmt(v("plain 1")!), fmt(v("plain N")!), sp(v("plain 1"), v("plain N")), fmt(v("plain+4 N")!), fmt(v("copy 1")!), fmt(v("copy N")!), sp(v("copy 1"), v("copy N")),
     v("ort 1") ? fmt(v("ort 1")!) : "-", v("ort N") ? fmt(v("ort N")!) : "-", sp(v("ort 1"), v("ort N")), same ? "identical" : "DIFFER"]);
   a.free(); m.free();
   process.stderr.write(`  ${s.rows}x${s.cols} done\n`);
 }
-console.log(table(["shape", "tensors 1t", `tensors ${N}t`, "speed-up", "plain 1t", `plain ${N}t`, "plain speed-up", "copy 1t", `copy ${N}t`, "copy speed-up", "ort-node 1t", `ort-node ${N}t`, "ort speed-up", "bits"], rows));
+console.log(table(["shape", "tensors 1t", `tensors ${N}t`, "speed-up", "plain 1t", `plain ${N}t`, "plain speed-up", `plain +4 B ${N}t`, "copy 1t", `copy ${N}t`, "copy speed-up", "ort-node 1t", `ort-node ${N}t`, "ort speed-up", "bits"], rows));
 
 // Where threads start to pay: the same shapes with the pool forced on, against one thread.
 many.threadMinElements = 0;
@@ -101,6 +107,19 @@ for (const s of sweep) {
 many.threadMinElements = pooled;
 console.log(`\nThreshold sweep (pool forced on; the library uses it from ${pooled} elements):\n`);
 console.log(table(["shape", "elements", "1 thread us", `${N} threads us`, "speed-up"], srows));
+
+// Below the threshold with plain arrays the threaded runtime runs the call in its unshared twin:
+// it should cost what the same call costs in a runtime without threads.
+const prows: string[][] = [];
+for (const s of ["1x768", ...sweep.slice(0, 4).map((q) => `${q.rows}x${q.cols}`)].map(parseShape)) {
+  const c = data(s), n = s.rows * s.cols;
+  const a = setup(one, c), m = setup(many, c);
+  const t = await measure([{ name: "1", fn: a.plain }, { name: "N", fn: m.plain }], { rounds: 5, time: 100, elements: n });
+  prows.push([`${s.rows}x${s.cols}`, fmt(t.get("1")! / 1000, 2), fmt(t.get("N")! / 1000, 2), `${fmt(t.get("N")! / t.get("1")!, 2)}x`]);
+  a.free(); m.free();
+}
+console.log(`\nBelow the threshold, plain arrays (copying calls): a runtime without threads vs one with ${N}:\n`);
+console.log(table(["shape", "1 thread us", `${N} threads us`, "cost"], prows));
 
 // More threads than cores: 2, 4 and 8 threads, with the real count of cores reported and with 4x
 // it (an inflated navigator.hardwareConcurrency), against 2 threads in the same rounds.

@@ -221,25 +221,25 @@ describe("LayerNorm module errors", () => {
   it("parameter setters read the values once, whole, before writing anything", () => {
     const ln = new LayerNorm(3000);
     ln.weight = Array.from({ length: 3000 }, (_, i) => i);
-    const before = ln.weight.slice();
+    const before = ln.weight!.slice();
     // A length that changes on the second read, an element that throws half way.
     let reads = 0;
     const shifty = new Proxy([] as number[], { get: (_o, k) => (k === "length" ? (reads++ === 0 ? 3000 : 7) : 1) });
     ln.weight = shifty;
     expect(reads).toBe(1);
-    expect(ln.weight.every((v) => v === 1)).toBe(true);
+    expect(ln.weight!.every((v) => v === 1)).toBe(true);
     ln.weight = before;
     const failing = new Proxy([] as number[], { get: (_o, k) => { if (k === "length") return 3000; if (k === "2000") throw new Error("element 2000"); return -1; } });
     expect(() => { ln.weight = failing; }).toThrow("element 2000");
-    expect(Array.from(ln.weight)).toEqual(Array.from(before));
+    expect(Array.from(ln.weight!)).toEqual(Array.from(before));
     // An element getter that grows memory: every value still lands in the parameter.
     const held: import("../src/index.js").Tensor[] = [];
     const growing = new Proxy([] as number[], { get: (_o, k) => { if (k === "length") return 3000; if (k === "1500") held.push(tensor(new Float32Array(1 << 22))); return 2; } });
     ln.weight = growing;
-    expect(ln.weight.every((v) => v === 2)).toBe(true);
+    expect(ln.weight!.every((v) => v === 2)).toBe(true);
     const sub = class extends Float32Array { override get length() { return 3; } };
     ln.weight = new sub(3000).fill(4); // its intrinsic length, not the override
-    expect(ln.weight.every((v) => v === 4)).toBe(true);
+    expect(ln.weight!.every((v) => v === 4)).toBe(true);
     for (const t of held) t.free();
     ln.dispose();
   });

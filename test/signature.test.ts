@@ -408,6 +408,52 @@ describe("a repeated call (the memo that skips checking and planning) is the sam
     }
   });
 
+  it("a threaded runtime's small plain-array calls run in its unshared twin, repeats included; tensors, views, large calls and a lowered threshold do not", async () => {
+    const rt = await Runtime.create({ threads: 2 });
+    try {
+      const D = 64, x = normal(8 * D, 11), w = normal(D, 12), want = layerNorm(x, D, { weight: w, runtime: createRuntime({ backend: "wasm" }) });
+      const jobs = () => (rt as unknown as { pool: { jobs: number } }).pool.jobs;
+      const twin = (rt as unknown as { madeTwin: Runtime | null });
+      const out = new Float32Array(x.length);
+      for (let i = 0; i < 3; i++) {
+        const chunks = rt.chunks;
+        expect(layerNorm(x, D, { weight: w, out, runtime: rt })).toBe(out);
+        expect(firstBitDifference(out, want)).toBe(-1);
+        expect(rt.chunks, `call ${i} ran in the twin`).toBe(chunks);
+      }
+      const t = twin.madeTwin!;
+      expect(t.shared).toBe(false);
+      // A tensor argument, or a view over the runtime's memory: the call runs in the runtime itself.
+      const tw = rt.from(w);
+      let chunks = rt.chunks;
+      layerNorm(x, D, { weight: tw, out, runtime: rt });
+      expect(rt.chunks).toBeGreaterThan(chunks);
+      chunks = rt.chunks;
+      layerNorm(x, D, { weight: tw.data, out, runtime: rt });
+      expect(rt.chunks).toBeGreaterThan(chunks);
+      expect(firstBitDifference(out, want)).toBe(-1);
+      tw.free();
+      // The twin's repeat is not taken once the threshold lets the pool have the call.
+      layerNorm(x, D, { weight: w, out, runtime: rt });
+      const before = jobs();
+      rt.threadMinElements = 0;
+      rt.partElements = D;
+      layerNorm(x, D, { weight: w, out, runtime: rt });
+      expect(jobs(), "ran on the pool").toBeGreaterThan(before);
+      expect(firstBitDifference(out, want)).toBe(-1);
+      rt.threadMinElements = 1 << 17;
+      rt.partElements = 1 << 15;
+      // After shutdown every plain call is the calling thread's: the twin, whatever its size.
+      rt.shutdown();
+      const big = normal(4096 * D, 13), ref = layerNorm(big, D, { runtime: createRuntime({ backend: "wasm" }) });
+      chunks = rt.chunks;
+      expect(firstBitDifference(layerNorm(big, D, { runtime: rt }), ref)).toBe(-1);
+      expect(rt.chunks).toBe(chunks);
+    } finally {
+      rt.shutdown();
+    }
+  });
+
   it("a plain array over a resizable buffer that shrinks between calls, and a runtime whose thread threshold drops", async () => {
     const rt = createRuntime({ backend: "wasm" });
     // Resizable ArrayBuffer (ES2024; the project's lib is ES2022).

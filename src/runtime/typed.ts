@@ -21,6 +21,11 @@ export function f32Facts(v: unknown): F32Facts | null {
   return { buffer: bufferOf(v), byteOffset: offsetOf(v), length: lengthOf(v) };
 }
 
+/** The length of `v` by the intrinsic getter when it is a genuine Float32Array, else -1 (no allocation). */
+export function f32Length(v: unknown): number {
+  return typeof v === "object" && v !== null && tagOf(v) === "Float32Array" ? lengthOf(v) : -1;
+}
+
 /** The buffer of `v` (a genuine Float32Array) by the intrinsic getter. */
 export function f32Buffer(v: unknown): ArrayBufferLike {
   return bufferOf(v);
@@ -71,7 +76,8 @@ export function copyAcross(dst: Float32Array, src: Float32Array): void {
   }
 }
 
-function isShared(buf: ArrayBufferLike): boolean {
+/** True for a SharedArrayBuffer. */
+export function isShared(buf: ArrayBufferLike): boolean {
   return typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer;
 }
 
