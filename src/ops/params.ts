@@ -3,7 +3,7 @@
 import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { copyAcross, describe, f32Facts, f32View } from "../runtime/typed.js";
+import { copyAcross, describe, f32Facts, f32View, readAll } from "../runtime/typed.js";
 import { checkEps, checkLength } from "./validate.js";
 
 /** A tensor of `n` elements filled with `value`. */
@@ -26,9 +26,8 @@ export function assignParam(owner: string, name: string, t: Tensor | null, value
     throw new TypeError(`${name}: expected an array of ${n} numbers, got ${describe(values)}`);
   }
   checkLength(name, length, n, what);
-  const src = f ? f32View(f.buffer, f.byteOffset, length) : new Float32Array(length);
-  if (!f) for (let i = 0; i < length; i++) src[i] = (values as ArrayLike<number>)[i]!;
-  copyAcross(t.data, src);
+  const src = f ? f32View(f.buffer, f.byteOffset, length) : readAll(values as ArrayLike<number>, length);
+  copyAcross(t.data, src); // t.data after the reads, which may have grown memory
 }
 
 /** Frees the live tensors among `ts`. */

@@ -837,7 +837,6 @@ function plan(c: Call, p: Pass): Plan {
   const buffers = threaded && rowBytes > 0 && chunkRows < rows ? 2 : 1;
   // Scratch layout: each staged array once (per-row ones: `buffers` chunk buffers). In-place pairs share.
   const stagedAt: number[] = [];
-  const pad = c.rt.shared ? 4 : 0; // room for skew()
   let at = 0;
   for (const si of host) {
     const s = c.slots[si]!, a = op.arrays[si]!;
@@ -849,7 +848,7 @@ function plan(c: Call, p: Pass): Plan {
     }
     stagedAt.push(at);
     const per = perRow(c, a);
-    at += per ? buffers * align64(chunkRows * 4 * per + pad) : align64(4 * s.length + pad);
+    at += per ? buffers * stageBytes(c, chunkRows * per) : stageBytes(c, s.length);
   }
   return { rows, chunkRows, partRows, threaded, buffers, scratch: rows === 0 ? 0 : at, k, staged: host, stagedAt, once: undefined };
 }
@@ -874,6 +873,11 @@ function sameHost(a: Slot, b: Slot): boolean {
  */
 function skew(c: Call, s: Slot, from: number): number {
   return c.rt.shared ? (s.at + 4 * from) & 4 : 0;
+}
+
+/** Bytes of a staging buffer for n floats: with room for skew() in shared memory. */
+function stageBytes(c: Call, n: number): number {
+  return align64(4 * n + (c.rt.shared ? 4 : 0));
 }
 
 /** n rounded up to a multiple of 64 (block and work-area layouts). */
@@ -999,11 +1003,10 @@ function runChunks(c: Call, p: Pass, pl: Plan, fn: (...a: number[]) => void): vo
   for (const si of whole) {
     if (c.slots[si]!.io !== "out") copyInto(f32, hostView(si, 0, c.slots[si]!.length), (scratch + stagedOf(si)) >> 2);
   }
-  const pad = rt.shared ? 4 : 0;
   /** Where a per-row array's chunk from row0 goes in chunk buffer `buf`. */
   const bufAt = (si: number, row0: number, buf: number): number => {
     const per = perRow(c, op.arrays[si]!);
-    return scratch + pl.stagedAt[pl.staged.indexOf(si)]! + buf * align64(pl.chunkRows * 4 * per + pad) + skew(c, c.slots[si]!, row0 * per);
+    return scratch + pl.stagedAt[pl.staged.indexOf(si)]! + buf * stageBytes(c, pl.chunkRows * per) + skew(c, c.slots[si]!, row0 * per);
   };
   const copyIn = (row0: number, rows: number, buf: number): void => {
     for (const si of rowwise) {

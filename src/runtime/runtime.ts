@@ -3,7 +3,7 @@
 import { Arena, newTensor, PAGE, PlainMemory, type Tensor } from "./memory.js";
 import { kernelModule, wasmUnavailable, type Kernels } from "./module.js";
 import type { Pool } from "./pool.js";
-import { copyAcross, describe, f32Facts, f32View } from "./typed.js";
+import { copyAcross, describe, f32Facts, f32View, readAll } from "./typed.js";
 import { tensorState } from "./memory.js";
 import { availableThreads, noThreadsReason, sharedKernelModule, warnNoThreads } from "./shared.js";
 
@@ -207,9 +207,13 @@ export class Runtime {
   }
 
   private uninitialized(length: number): Tensor {
+    this.checkTensorLength(length);
+    return newTensor(this.arena, length);
+  }
+
+  private checkTensorLength(length: number): void {
     if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`tensor length: expected a non-negative integer, got ${describe(length)}`);
     if (length * 4 > this.arena.maxBytes) throw new RangeError(`tensor length: expected at most ${this.arena.maxBytes / 4} elements (the memory limit), got ${length}`);
-    return newTensor(this.arena, length);
   }
 
   /** A tensor holding a copy of `values` (an array-like of numbers, a Tensor or a view over this memory). */
@@ -225,14 +229,9 @@ export class Runtime {
     // other array-like is read whole before anything is allocated (its getters may throw, or
     // allocate and grow memory under a view of the tensor).
     const own = f && this.arena.owns(f.buffer);
-    let src = f ? (own ? null : f32View(f.buffer, f.byteOffset, f.length)) : null;
     const length = f ? f.length : checkedLength(values);
-    if (!f) {
-      if (!(length * 4 <= this.arena.maxBytes)) this.uninitialized(length); // (throws the length's error)
-      src = new Float32Array(length);
-      const v = values as ArrayLike<number>;
-      for (let i = 0; i < length; i++) src[i] = v[i]!;
-    }
+    if (!f) this.checkTensorLength(length);
+    const src = f ? (own ? null : f32View(f.buffer, f.byteOffset, f.length)) : readAll(values as ArrayLike<number>, length);
     const t = this.uninitialized(length);
     copyAcross(t.data, src ?? f32View(this.arena.buffer, f!.byteOffset, length));
     return t;

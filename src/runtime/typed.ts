@@ -58,6 +58,16 @@ export function copyInto(dst: Float32Array, src: Float32Array, at = 0): void {
   setInto(dst, src, at);
 }
 
+/**
+ * The first `length` elements of an array-like as a new Float32Array, each read once (before the
+ * caller allocates or writes anything: a getter may throw, or allocate and grow memory).
+ */
+export function readAll(values: ArrayLike<number>, length: number): Float32Array {
+  const a = new Float32Array(length);
+  for (let i = 0; i < length; i++) a[i] = values[i]!;
+  return a;
+}
+
 let bounce: Float32Array | undefined;
 /**
  * dst.set(src) (both genuine Float32Arrays) for copies whose ends may disagree mod 8. Into or out
