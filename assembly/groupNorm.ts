@@ -15,8 +15,10 @@
 //      (InstanceNorm) that is rowMoments of the channel itself.
 // A NaN or Inf in a group makes a var_c NaN, hence the whole group NaN; its mean is the arithmetic
 // one wherever the Inf sits. A constant group has var exactly 0 and gives y = 0 * w + b.
-// Output, in f32, each step rounded: mhi = f32(mean), mlo = f32(mean - mhi), r = f32(rstd),
-//   y = (((x - mhi) - mlo) * r) * w[c] + b[c]    (absent weight = 1, absent bias = -0: exact no-ops)
+// Output, in f32, each step rounded: mhi = f32(mean), mlo = f32(mean - mhi), r = f32(rstd); per
+// channel sc = r * w[c] (r when there is no weight), sh = b[c] - mlo * sc (b[c] = -0 when absent);
+//   y = (x - mhi) * sc + sh
+// (x - mhi is exact for x near an offset mean, and mlo's share, mlo * sc, is folded into the shift).
 // mean[r] = mhi, rstd[r] = r, stats (f64 pairs) = (mean, var) per row, each optional (0 = absent).
 //
 // Backward (torch native_group_norm_backward): statistics saved (mhi = mean[r], mlo = 0,
@@ -34,7 +36,6 @@
 // indexed by global row. A call writes only its rows' elements of y/dx, mean/rstd/stats and its
 // rows' channels of parts; `work` must be private to the call and hold groupNormWorkBytes(C)
 // bytes. y may be x and dx may be dy (in place).
-import { applyRun } from "./batchNorm";
 import { ACCEPT, combine8, F64_PATH, headShift, hi2, lo2, momentMean, momentVar, RETRY, retryShift, roundVerdict, rowMoments, rowMoments64, setMoments, shiftOf, TWO_PASS_MIN } from "./lanes";
 
 // Spatial positions per block of the channels-last lane tile (a multiple of 8; the results do not
@@ -433,7 +434,8 @@ export function groupNorm(
       for (let j = 0; j < Cg; j++) {
         const c = <usize>(c0 + j) << 2;
         const o = off + <usize>j * plane;
-        applyRun(x + o, y + o, S, mhi, mlo, rr, w ? load<f32>(w + c) : 1, b ? load<f32>(b + c) : -0.0);
+        const sc = scaleOf(rr, w, c);
+        applyPlane(x + o, y + o, S, mhi, sc, biasOf(mlo, sc, b, c));
       }
     }
     return;
@@ -450,9 +452,8 @@ export function groupNorm(
       const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
       for (let c = g * Cg; c < (g + 1) * Cg; c++) {
         const o = <usize>c << 2;
-        setParams(work, C, c, 0, mhi, mlo, rr);
-        store<f32>(paramAt(work, C, 3) + o, w ? load<f32>(w + o) : 1);
-        store<f32>(paramAt(work, C, 4) + o, b ? load<f32>(b + o) : -0.0);
+        const sc = scaleOf(rr, w, o);
+        setParams(work, C, c, 0, mhi, sc, biasOf(mlo, sc, b, o));
       }
     }
     applyStrided(xs, y + (xs - x), work, C, S, c0, c1, Cg);
@@ -487,72 +488,99 @@ function packParams(work: usize, C: i32, c0: i32, c1: i32, K: i32): usize {
   return work;
 }
 
+// The element pass's per-channel parameters (see the header): sc = f32(r * w[c]) (r without a
+// weight) and sh = f32(b[c] - f32(mlo * sc)) (b absent: -0), so y = (x - mhi) * sc + sh, three
+// operations per element (((x - mhi) - mlo) * r * w + b took five, and two more parameter loads
+// per vector channels-last, where vectors of four channels straddle groups).
+// @ts-ignore: decorator
+@inline function scaleOf(r: f32, w: usize, o: usize): f32 {
+  return w ? r * load<f32>(w + o) : r;
+}
+// @ts-ignore: decorator
+@inline function biasOf(mlo: f32, sc: f32, b: usize, o: usize): f32 {
+  return (b ? load<f32>(b + o) : -0.0) - mlo * sc;
+}
+
+// One NCHW plane: y = (x - mhi) * sc + sh.
+function applyPlane(xr: usize, yr: usize, d: i32, mhi: f32, sc: f32, sh: f32): void {
+  const hv = f32x4.splat(mhi), sv = f32x4.splat(sc), bv = f32x4.splat(sh);
+  let i = 0;
+  for (; i + 4 <= d; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(yr + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(xr + o), hv), sv), bv));
+  }
+  for (; i < d; i++) {
+    const o = <usize>i << 2;
+    store<f32>(yr + o, (load<f32>(xr + o) - mhi) * sc + sh);
+  }
+}
+
 // Channels-last element pass over channels [c0, c1) of one sample, parameters per channel in work
-// (p0..p4). Rows in address order, R rows per parameter load: R = 1 for rows of 512 bytes and
-// more, 2 from 256, else 4. Fewer streams beat fewer loads on long rows: measured (A/B in one
-// process, medians of 31 rounds, the whole forward), R = 1 against R = 4: 0.58-0.61 vs 0.70-0.83
-// ns/element at C = 320 and 512; R = 2 at C = 64: 0.53-0.60 vs 0.60-0.67 for R = 1; at C = 6,
-// R = 2 ran ~1.15x slower than R = 4. Four channels down 16 rows with the parameters in
-// registers ran 1.15-1.45x slower than R = 4 (the column walk defeats the prefetcher).
+// (p0 = mhi, p1 = sc, p2 = sh). Rows in address order, R rows per parameter load: R = 1 for rows
+// of 512 bytes and more, 2 from 256, else 4. Fewer streams beat fewer loads on long rows: measured
+// (A/B in one process, medians of 31 rounds, the whole forward, with the five-parameter pass),
+// R = 1 against R = 4: 0.58-0.61 vs 0.70-0.83 ns/element at C = 320 and 512; R = 2 at C = 64:
+// 0.53-0.60 vs 0.60-0.67 for R = 1; at C = 6, R = 2 ran ~1.15x slower than R = 4. Four channels
+// down 16 rows with the parameters in registers ran 1.15-1.45x slower than R = 4 (the column walk
+// defeats the prefetcher).
 function applyStrided(xs: usize, ys: usize, work: usize, C: i32, S: i32, c0: i32, c1: i32, Cg: i32): void {
   const rs = <usize>C << 2;
-  const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2), p3 = paramAt(work, C, 3), p4 = paramAt(work, C, 4);
+  const p0 = paramAt(work, C, 0), p1 = paramAt(work, C, 1), p2 = paramAt(work, C, 2);
   if (!(Cg & 3) && C >= 128) {
-    // Groups of whole vectors (long rows, one row per pass): the group's mhi, mlo and r splatted
-    // once per group and row, three loads per four elements (x, w, b) instead of six; measured
-    // 1.1-1.25x faster for the whole forward at [1, 512, 128x128] and [1, 256, 64x64], G = 32.
+    // Groups of whole vectors (long rows, one row per pass): the group's mhi splatted once per
+    // group and row, three loads per four elements (x, sc, sh).
     for (let s = 0; s < S; s++) {
       const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
       for (let g = c0; g < c1; g += Cg) {
         const go = <usize>g << 2;
-        const h = v128.load32_splat(p0 + go), l = v128.load32_splat(p1 + go), r = v128.load32_splat(p2 + go);
+        const h = v128.load32_splat(p0 + go);
         for (let c = g; c < g + Cg; c += 4) {
           const o = <usize>c << 2;
-          applyRow(xr + o, yr + o, h, l, r, v128.load(p3 + o), v128.load(p4 + o));
+          applyRow(xr + o, yr + o, h, v128.load(p1 + o), v128.load(p2 + o));
         }
       }
     }
     return;
   }
-  const iv = packParams(work, C, c0, c1, 5); // (~5% faster at C = 320 and 96 than five arrays)
+  const iv = packParams(work, C, c0, c1, 3); // (~5% faster at C = 320 and 96 than separate arrays)
   // One copy of the loop per R (a branch on R inside it measured 1.1-1.3x slower at C = 320).
-  if (C >= 128) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 1);
-  else if (C >= 64) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 2);
-  else applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, p3, p4, 4);
+  if (C >= 128) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, 1);
+  else if (C >= 64) applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, 2);
+  else applyRowsOf(xs, ys, rs, S, c0, c1, iv, p0, p1, p2, 4);
 }
 
 // @ts-ignore: decorator
-@inline function applyRowsOf(xs: usize, ys: usize, rs: usize, S: i32, c0: i32, c1: i32, iv: usize, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, R: i32): void {
+@inline function applyRowsOf(xs: usize, ys: usize, rs: usize, S: i32, c0: i32, c1: i32, iv: usize, p0: usize, p1: usize, p2: usize, R: i32): void {
   let s = 0;
   for (; s + R <= S; s += R) {
     const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
     let c = c0;
-    for (let q = iv; c + 4 <= c1; c += 4, q += 80) {
+    for (let q = iv; c + 4 <= c1; c += 4, q += 48) {
       const o = <usize>c << 2;
-      const h = v128.load(q), l = v128.load(q, 16), r = v128.load(q, 32), w = v128.load(q, 48), b = v128.load(q, 64);
-      applyRow(xr + o, yr + o, h, l, r, w, b);
-      if (R >= 2) applyRow(xr + rs + o, yr + rs + o, h, l, r, w, b);
+      const h = v128.load(q), sc = v128.load(q, 16), sh = v128.load(q, 32);
+      applyRow(xr + o, yr + o, h, sc, sh);
+      if (R >= 2) applyRow(xr + rs + o, yr + rs + o, h, sc, sh);
       if (R == 4) {
-        applyRow(xr + 2 * rs + o, yr + 2 * rs + o, h, l, r, w, b);
-        applyRow(xr + 3 * rs + o, yr + 3 * rs + o, h, l, r, w, b);
+        applyRow(xr + 2 * rs + o, yr + 2 * rs + o, h, sc, sh);
+        applyRow(xr + 3 * rs + o, yr + 3 * rs + o, h, sc, sh);
       }
     }
-    for (; c < c1; c++) for (let k = 0; k < R; k++) applyOne(xr + <usize>k * rs, yr + <usize>k * rs, <usize>c << 2, p0, p1, p2, p3, p4);
+    for (; c < c1; c++) for (let k = 0; k < R; k++) applyOne(xr + <usize>k * rs, yr + <usize>k * rs, <usize>c << 2, p0, p1, p2);
   }
   for (; s < S; s++) {
     const xr = xs + <usize>s * rs, yr = ys + <usize>s * rs;
-    for (let c = c0; c < c1; c++) applyOne(xr, yr, <usize>c << 2, p0, p1, p2, p3, p4);
+    for (let c = c0; c < c1; c++) applyOne(xr, yr, <usize>c << 2, p0, p1, p2);
   }
 }
 
 // @ts-ignore: decorator
-@inline function applyRow(xp: usize, yp: usize, h: v128, l: v128, r: v128, w: v128, b: v128): void {
-  v128.store(yp, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xp), h), l), r), w), b));
+@inline function applyRow(xp: usize, yp: usize, h: v128, sc: v128, sh: v128): void {
+  v128.store(yp, f32x4.add(f32x4.mul(f32x4.sub(v128.load(xp), h), sc), sh));
 }
 
 // @ts-ignore: decorator
-@inline function applyOne(xr: usize, yr: usize, o: usize, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize): void {
-  store<f32>(yr + o, (((load<f32>(xr + o) - load<f32>(p0 + o)) - load<f32>(p1 + o)) * load<f32>(p2 + o)) * load<f32>(p3 + o) + load<f32>(p4 + o));
+@inline function applyOne(xr: usize, yr: usize, o: usize, p0: usize, p1: usize, p2: usize): void {
+  store<f32>(yr + o, (load<f32>(xr + o) - load<f32>(p0 + o)) * load<f32>(p1 + o) + load<f32>(p2 + o));
 }
 
 let sumP: f64 = 0;

@@ -6,7 +6,7 @@
 //   y: <= 4 (scale (|xhat| + sigma rstd) |w| + |b|, LayerNorm's); mean per group: <= 2 (scale
 //   |mean| + sigma); rstd per group: <= 6 (scale |ref|; the f32 sum of squares, as LayerNorm's);
 //   dx: <= 4 (scale rstd (|g| + mean|g| + |xhat| mean|g xhat|)); dweight <= 2, dbias <= 1 (scale sum|.|).
-// (Measured worst: y 2.55, mean 0.83, rstd 1.44, dx 2.61, dweight 1.62, dbias 0.58.)
+// (Measured worst: y 1.80, mean 0.83, rstd 1.44, dx 2.61, dweight 1.62, dbias 0.58.)
 import { describe, expect, it } from "vitest";
 import { bnFinishJs, bnStatsJs } from "../src/fallback/batchNorm.js";
 import { groupNormWorkBytes, instanceNormRunningUpdate } from "../src/fallback/groupNorm.js";
@@ -182,6 +182,7 @@ describe("groupNorm accuracy vs float64", () => {
       }
       n++;
     }
+    console.log(`groupNorm worst units: y ${worst.y.toFixed(2)}, mean ${worst.mean.toFixed(2)}, rstd ${worst.rstd.toFixed(2)}`);
     expect(worst.y).toBeLessThanOrEqual(4);
     expect(worst.mean).toBeLessThanOrEqual(2);
     expect(worst.rstd).toBeLessThanOrEqual(6);

@@ -98,10 +98,10 @@ export function groupNormJs(
     if (rstd) rstd[r] = rr;
     if (stats) { stats[2 * r] = stat.mean; stats[2 * r + 1] = stat.variance; }
     for (let c = g * Cg; c < (g + 1) * Cg; c++) {
-      const wc = w ? w[c]! : 1, bc = b ? b[c]! : -0;
+      const sc = w ? fr(rr * w[c]!) : rr, sh = fr((b ? b[c]! : -0) - fr(mlo * sc));
       const [o, st] = at(n, c, C, S, channelsLast);
       const end = o + S * st;
-      for (let i = o; i < end; i += st) y[i] = fr(fr(fr(fr(x[i]! - mhi) - mlo) * rr) * wc) + bc;
+      for (let i = o; i < end; i += st) y[i] = fr(fr(x[i]! - mhi) * sc) + sh;
     }
   }
 }
