@@ -76,7 +76,12 @@ export function bnFinish(
   for (let c = 0; c < C; c++) {
     const o4 = <usize>c << 2;
     let mean: f64, v: f64;
-    if (training) {
+    if (training && count == 0) {
+      // An empty batch: no statistics pass ran; the mean of no values is NaN, and the running
+      // statistics stay as they were (torch).
+      mean = NaN;
+      v = NaN;
+    } else if (training) {
       const s = load<f64>(total + (<usize>c << 3)) * invM;
       v = load<f64>(total + (<usize>(c + C) << 3)) * invM - s * s;
       if (v < 0) v = 0;
@@ -88,7 +93,8 @@ export function bnFinish(
       v = <f64>load<f32>(runVar + o4);
     }
     const mhi = <f32>mean;
-    const rr = <f32>(1.0 / Math.sqrt(v + eps));
+    // Training with eps = 0 on a constant channel: invStdDev 0, so y = bias (torch's InvStd).
+    const rr = training && v == 0 && eps == 0 ? <f32>0 : <f32>(1.0 / Math.sqrt(v + eps));
     const p = paramOf(params, c);
     store<f32>(p, mhi);
     store<f32>(p, <f32>(mean - <f64>mhi), 16);

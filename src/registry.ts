@@ -113,6 +113,16 @@ export const addRowsJs: AddRows = (xa, skipa, rba, suma, cols) => {
 };
 
 /** Elements of an argument of `role` in a rows x cols case of `op`. */
+/**
+ * The shape a random case of `op` takes: rows x cols, or when the op rejects that by design, 2 rows
+ * (BatchNorm training with one value per channel), then 2 columns (InstanceNorm on input
+ * statistics with one spatial element).
+ */
+export function acceptedShape(op: OpEntry, rows: number, cols: number): { rows: number; cols: number } {
+  if (!op.accepts || op.accepts(rows, cols)) return { rows, cols };
+  return op.accepts(2, cols) ? { rows: 2, cols } : { rows: 2, cols: 2 };
+}
+
 export function sizeOf(op: OpEntry, role: Role, rows: number, cols: number): number {
   if (op.size) return op.size(role, rows, cols);
   return role === "row" ? rows * cols : role === "feature" || role === "channel" ? cols : rows;
@@ -367,7 +377,7 @@ function instanceNormEntry(useInputStats: boolean): OpEntry {
     outputs: [{ name: "out", role: "row" }, { name: "mean", role: "rowStat", optional: true }, { name: "invStdDev", role: "rowStat", optional: true }],
     inPlace: [["out", "x"]],
     size: (role, rows, cols) => (role === "row" ? rows * C * cols : role === "rowStat" ? rows * C : C),
-    // The unbiased running variance divides by S - 1: one position per instance is torch's Inf/NaN.
+    // torch rejects one spatial element with input statistics ("Expected more than 1 spatial element").
     accepts: (_rows, cols) => !useInputStats || cols > 1,
     ...(useInputStats ? { sweep: { momentum: [0, 0.1, 0.37, 1] } } : {}),
     accuracy: 1e-6,

@@ -57,6 +57,7 @@ for (const op of ops) {
     it("adversarial rows: constant, offsets, denormals, 1e18, NaN and +-Inf anywhere", () => {
       let i = 0;
       for (const cols of [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 768, 1025]) {
+        if (!ok(adversarial.length, cols)) continue;
         for (const v of window(vs, i++, 32)) assertEquivalent(op, cols, adversarial.length, adversarial, v, cols);
       }
     });

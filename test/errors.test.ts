@@ -2,7 +2,7 @@
 // written to any output, no input changed, and the library still works afterwards.
 import { describe, expect, it } from "vitest";
 import {
-  batchNorm, BatchNorm, createRuntime, layerNorm, LayerNorm, layerNormBackward, rmsNorm, RMSNorm, rmsNormBackward,
+  batchNorm, BatchNorm, createRuntime, groupNorm, GroupNorm, instanceNorm, InstanceNorm, layerNorm, LayerNorm, layerNormBackward, rmsNorm, RMSNorm, rmsNormBackward,
   skipLayerNorm, skipRmsNorm, tensor, type Runtime,
 } from "../src/index.js";
 import { normal } from "./data.js";
@@ -60,8 +60,6 @@ const cases: Case[] = [
     make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: NaN }), watch: a.all }; } },
   { name: "eps infinite", error: RangeError, message: /eps: expected a finite number >= 0, got number Infinity/,
     make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: Infinity }), watch: a.all }; } },
-  { name: "eps a string", error: RangeError, message: /eps: expected a finite number >= 0, got string "1e-5"/,
-    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: "1e-5" as never }), watch: a.all }; } },
   { name: "out of the wrong length", error: RangeError, message: /out length: expected 12 \(x length\), got 11/,
     make: (rt) => { const a = args(rt); const out = new Float32Array(11).fill(7); return { call: () => layerNorm(a.x, D, { ...a.base, out }), watch: [...a.all, out] }; } },
   { name: "mean of the wrong length", error: RangeError, message: /mean length: expected 3 \(rows of x\), got 4/,
@@ -178,6 +176,32 @@ cases.push(
     make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, momentum: NaN, out: a.out, runtime: a.rt })) },
   { name: "batchNorm: training with one value per channel", error: RangeError, message: /x: expected more than 1 value per channel when training, got 1 \(shape \[1, 12\]\)/,
     make: M((a) => () => batchNorm(a.x, [1, 12], { training: true, out: a.out, runtime: a.rt })) },
+  // A scalar of the wrong kind is a TypeError; a number out of range a RangeError (the rows above).
+  { name: "eps a string", error: TypeError, message: /eps: expected a finite number >= 0, got string "1e-5"/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, D, { ...a.base, eps: "1e-5" as never }), watch: a.all }; } },
+  { name: "eps a bigint", error: TypeError, message: /eps: expected a finite number >= 0, got bigint 1/,
+    make: (rt) => { const a = args(rt); return { call: () => rmsNorm(a.x, D, { runtime: rt, out: a.out, eps: 1n as never }), watch: a.all }; } },
+  { name: "normalizedShape element a string", error: TypeError, message: /normalizedShape\[1\]: expected a positive integer, got string "2"/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, [2, "2"] as never, a.base), watch: a.all }; } },
+  { name: "normalizedShape a numeric string", error: TypeError, message: /normalizedShape: expected a positive integer or an array of them, got string "4"/,
+    make: (rt) => { const a = args(rt); return { call: () => layerNorm(a.x, "4" as never, a.base), watch: a.all }; } },
+  { name: "batchNorm: momentum a string", error: TypeError, message: /momentum: expected a number from 0 to 1, got string "0.1"/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, momentum: "0.1" as never, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: shape element a string", error: TypeError, message: /shape\[0\]: expected a non-negative integer, got string "3"/,
+    make: M((a) => () => batchNorm(a.x, ["3", D] as never, { channelAxis: -1, training: true, out: a.out, runtime: a.rt })) },
+  { name: "batchNorm: channelAxis a string", error: TypeError, message: /channelAxis: expected an integer from -2 to 1, got string "last"/,
+    make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: "last" as never, training: true, out: a.out, runtime: a.rt })) },
+  { name: "groupNorm: numGroups a string", error: TypeError, message: /numGroups: expected a positive integer, got string "2"/,
+    make: M((a) => () => groupNorm(a.x, [ROWS, D], "2" as never, { out: a.out, runtime: a.rt })) },
+  { name: "groupNorm: channelAxis a string", error: TypeError, message: /channelAxis: expected 1 \(channels first\) or -1 \(channels last\), got string "last"/,
+    make: M((a) => () => groupNorm(a.x, [1, ROWS, D], 3, { channelAxis: "last" as never, out: a.out, runtime: a.rt })) },
+  // torch's checks on the number of values the statistics are taken over.
+  { name: "instanceNorm: one spatial element, input statistics", error: RangeError, message: /x: expected more than 1 spatial element when using the input's statistics \(torch's instance_norm check\), got 1 \(shape \[4, 3, 1\]\)/,
+    make: M((a) => () => instanceNorm(a.x, [4, 3, 1], { out: a.out, runtime: a.rt })) },
+  { name: "instanceNorm: [N, C] (no spatial dims), input statistics", error: RangeError, message: /x: expected more than 1 spatial element .*got 1 \(shape \[4, 3\]\)/,
+    make: M((a) => () => instanceNorm(a.x, [4, 3], { out: a.out, runtime: a.rt })) },
+  { name: "groupNorm: N * (C / numGroups) * spatial = 1", error: RangeError, message: /x: expected more than 1 value in N \* \(C \/ numGroups\) \* spatial size \(torch's group_norm check\), got 1 \(shape \[1, 12, 1\]\)/,
+    make: M((a) => () => groupNorm(a.x, [1, 12, 1], 12, { out: a.out, runtime: a.rt })) },
   { name: "batchNorm: training with runningMean only", error: TypeError, message: /runningMean and runningVar: expected both or neither, got only runningMean/,
     make: M((a) => () => batchNorm(a.x, [ROWS, D], { channelAxis: -1, training: true, runningMean: a.rm, out: a.out, runtime: a.rt })) },
   { name: "batchNorm: training, runningVar aliasing runningMean", error: RangeError, message: /runningVar: expected memory separate from runningMean, got the same memory/,
@@ -257,5 +281,42 @@ describe("LayerNorm module errors", () => {
     expect(() => { bn.runningVar = [1, 2]; }).toThrow(/runningVar length: expected 3 \(numFeatures\), got 2/);
     bn.dispose();
     expect(() => bn.forward(new Float32Array(6), [2, 3])).toThrow(/BatchNorm: expected a live module, got one that was disposed/);
+  });
+
+  it("module constructors check their options as the ops do: unknown keys (torch's spellings too), kinds, values", () => {
+    const bad: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+      ["LayerNorm elementwise_affine", () => new LayerNorm(4, { elementwise_affine: false } as never), TypeError, /^LayerNorm: unknown option "elementwise_affine" \(did you mean "elementwiseAffine"\?\); expected one of eps, elementwiseAffine, bias, runtime$/],
+      ["RMSNorm epsilon", () => new RMSNorm(4, { epsilon: 1e-6 } as never), TypeError, /^RMSNorm: unknown option "epsilon"; expected one of eps, elementwiseAffine, runtime$/],
+      ["GroupNorm afine", () => new GroupNorm(2, 4, { afine: false } as never), TypeError, /^GroupNorm: unknown option "afine" \(did you mean "affine"\?\)/],
+      ["BatchNorm track_running_stats", () => new BatchNorm(3, { track_running_stats: false } as never), TypeError, /^BatchNorm: unknown option "track_running_stats" \(did you mean "trackRunningStats"\?\)/],
+      ["InstanceNorm momentun", () => new InstanceNorm(3, { momentun: 0.5 } as never), TypeError, /^InstanceNorm: unknown option "momentun" \(did you mean "momentum"\?\)/],
+      ["LayerNorm elementwiseAffine a string", () => new LayerNorm(4, { elementwiseAffine: "false" as never }), TypeError, /^elementwiseAffine: expected a boolean, got string "false"/],
+      ["BatchNorm affine a string", () => new BatchNorm(3, { affine: "no" as never }), TypeError, /^affine: expected a boolean, got string "no"/],
+      ["InstanceNorm trackRunningStats 1", () => new InstanceNorm(3, { trackRunningStats: 1 as never }), TypeError, /^trackRunningStats: expected a boolean, got number 1/],
+      ["InstanceNorm momentum null (no cumulative average, as torch)", () => new InstanceNorm(3, { momentum: null as never }), TypeError, /^momentum: expected a number from 0 to 1, got null/],
+      ["LayerNorm eps null", () => new LayerNorm(4, { eps: null as never }), TypeError, /^eps: expected a finite number >= 0, got null/],
+      ["GroupNorm channelAxis 0", () => new GroupNorm(2, 4, { channelAxis: 0 }), RangeError, /^channelAxis: expected 1 \(channels first\) or -1 \(channels last\), got number 0/],
+      ["BatchNorm channelAxis a string", () => new BatchNorm(3, { channelAxis: "1" as never }), TypeError, /^channelAxis: expected an integer, got string "1"/],
+      ["LayerNorm runtime not a Runtime", () => new LayerNorm(4, { runtime: {} as never }), TypeError, /^runtime: expected a Runtime, got Object/],
+      ["options not an object", () => new LayerNorm(4, 5 as never), TypeError, /^LayerNorm options: expected an object, got number 5/],
+    ];
+    for (const [label, call, error, message] of bad) {
+      let thrown: unknown;
+      try { call(); } catch (e) { thrown = e; }
+      expect(thrown, label).toBeInstanceOf(error);
+      expect((thrown as Error).message, label).toMatch(message);
+    }
+    const bn = new BatchNorm(3);
+    expect(() => bn.train("no" as never)).toThrow(/^mode: expected a boolean, got string "no"/);
+    expect(bn.training).toBe(true);
+    // Setters: every element a number, checked before anything is written.
+    const ln = new LayerNorm(4);
+    ln.weight = [1, 2, 3, 4];
+    expect(() => { ln.weight = ["a", "b", "c", "d"] as never; }).toThrow(/^weight\[0\]: expected a number, got string "a"/);
+    expect(() => { ln.bias = { length: 4 } as never; }).toThrow(/^bias\[0\]: expected a number, got undefined/);
+    expect(Array.from(ln.weight!)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(ln.bias!)).toEqual([0, 0, 0, 0]);
+    ln.dispose();
+    bn.dispose();
   });
 });

@@ -2,7 +2,7 @@
 // any registry op (shape, option set, parameters, row kinds, input distributions), and the case
 // counts of CI and of `npm run fuzz` (FUZZ=1), which scales every count up.
 import fc from "fast-check";
-import { defaultParams, type ArgSpec, type OpEntry, type Params, type PlainArgs } from "../src/registry.js";
+import { acceptedShape, defaultParams, type ArgSpec, type OpEntry, type Params, type PlainArgs } from "../src/registry.js";
 import { fillRows, rowKinds } from "./data.js";
 import { makeInputs, variants, type InputGen, type Variant } from "./harness.js";
 
@@ -124,12 +124,10 @@ export function caseArb(op: OpEntry, opts: CaseOptions = {}): fc.Arbitrary<Case>
     momentum: fc.constantFrom(...momenta),
     seed: fc.nat(),
   }).map(({ shape, ...c }) => {
-    let { rows } = shape;
-    // Shapes the op rejects by design (BatchNorm training with one value per channel): 2 rows.
-    if (op.accepts && !op.accepts(rows, shape.cols)) rows = 2;
+    const { rows, cols } = acceptedShape(op, shape.rows, shape.cols);
     const eps = c.eps < 0 ? defaultParams.eps : c.eps;
     const tame = (k: string) => (opts.finiteRstd && eps === 0 && subnormalKinds.includes(k) ? "tiny" : k);
-    return { ...c, kinds: c.kinds.map(tame), others: c.others.map(tame), rows, cols: shape.cols, eps, flush: opts.subnormal === false || (!!opts.finiteRstd && eps === 0) };
+    return { ...c, kinds: c.kinds.map(tame), others: c.others.map(tame), rows, cols, eps, flush: opts.subnormal === false || (!!opts.finiteRstd && eps === 0) };
   });
 }
 

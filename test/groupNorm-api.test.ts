@@ -60,5 +60,25 @@ for (const backend of ["wasm", "js"] as const) {
         expect(unbiased[c]).toBeCloseTo(q / 9, 5);
       }
     });
+    it("torch's edge cases: empty batches, one value per group, eps 0 on constant channels", () => {
+      // BatchNorm training on an empty batch: an empty result, running statistics as they were, NaN saved statistics.
+      for (const s of [[0, 3], [2, 3, 0]]) {
+        const rm = Float32Array.of(0.5, -1, 2), rv = Float32Array.of(1, 2, 3), mean = new Float32Array(3), inv = new Float32Array(3);
+        const y = batchNorm(new Float32Array(0), s, { training: true, runningMean: rm, runningVar: rv, mean, invStdDev: inv, runtime: rt });
+        expect(y.length).toBe(0);
+        expect([...rm, ...rv]).toEqual([0.5, -1, 2, 1, 2, 3]);
+        expect([...mean, ...inv].every(Number.isNaN)).toBe(true);
+      }
+      expect(instanceNorm(new Float32Array(0), [2, 3, 0], { runtime: rt }).length).toBe(0);
+      // [2, 3, 1] with 3 groups passes torch's check (N * C / G * S = 2): each group is one value, y = bias.
+      const b = Float32Array.of(0.25, -0.5, 4);
+      expect([...groupNorm(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3, 1], 3, { bias: b, runtime: rt })]).toEqual([...b, ...b]);
+      // eps 0, training, a constant channel: invStdDev 0 and y = bias (torch's InvStd); the other channel as usual.
+      const xc = Float32Array.of(2, 1, 2, -1, 2, 3, 2, 5), inv = new Float32Array(2);
+      const y = batchNorm(xc, [4, 2], { channelAxis: -1, training: true, eps: 0, weight: Float32Array.of(3, 3), bias: Float32Array.of(0.5, 0.5), invStdDev: inv, runtime: rt });
+      expect(inv[0]).toBe(0);
+      expect([y[0], y[2], y[4], y[6]]).toEqual([0.5, 0.5, 0.5, 0.5]);
+      expect(y[1]).toBeCloseTo(0.5 + 3 * (1 - 2) / Math.sqrt(5), 5);
+    });
   });
 }

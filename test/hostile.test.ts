@@ -37,6 +37,7 @@ const hostiles: Hostile[] = [
   { kind: "DataView", error: TypeError, message: wrongType, make: (_rt, v) => new DataView(v.slice().buffer) },
   { kind: "Uint8Array at an odd byte offset", error: TypeError, message: wrongType, make: (_rt, v) => new Uint8Array(new ArrayBuffer(4 * v.length + 1), 1, 4 * v.length) },
   { kind: "a number", error: TypeError, message: wrongType, make: () => 42 },
+  { kind: "a Proxy of a Float32Array", error: TypeError, message: (n) => new RegExp(`^${esc(n)}: expected a Float32Array or Tensor, got an object posing as a Float32Array \\(a Proxy or an imitation, not a genuine one\\)`), make: (_rt, v) => new Proxy(v.slice(), { get: (t, k) => { const got: unknown = Reflect.get(t, k, t); return typeof got === "function" ? got.bind(t) : got; } }) },
   { kind: "one element too many", error: RangeError, message: (n) => new RegExp(`^${esc(n)} length: expected .+, got \\d+`), make: (_rt, v) => normal(v.length + 1, 3), applies: (_op, _s, first) => !first },
   { kind: "one element too few", error: RangeError, message: (n) => new RegExp(`^${esc(n)} length: expected .+, got \\d+`), make: (_rt, v) => normal(Math.max(v.length - 1, 0), 3), applies: (_op, _s, first) => !first },
   { kind: "freed tensor", error: TypeError, message: (n) => new RegExp(`^${esc(n)}: expected a live tensor, got a freed one`), make: (rt, v) => { const t = rt.from(v); t.free(); return t; } },
@@ -44,6 +45,8 @@ const hostiles: Hostile[] = [
   { kind: "view over another runtime's memory", error: TypeError, message: (n) => new RegExp(`^${esc(n)}: expected an array of this runtime, got a view over another runtime's memory`), make: (_rt, v, other) => other.from(v).data },
   { kind: "detached Float32Array", error: TypeError, message: (n) => new RegExp(`^${esc(n)}: expected a Float32Array over live memory, got one whose ArrayBuffer is detached`), make: (_rt, v) => { const a = v.slice(); structuredClone(a.buffer, { transfer: [a.buffer] }); return a; } },
   { kind: "view over freed wasm memory", error: RangeError, message: (n) => new RegExp(`^${esc(n)}: expected a view inside a live tensor, got a view over free or internal wasm memory`), make: (rt, v) => { const t = rt.from(v); const view = t.data; t.free(); return view; }, applies: (_op, spec, first) => !first || spec.role === "row" },
+  // A tensor one float short (its block is rounded up to 64 bytes) and a view of the valid length from its start.
+  { kind: "view running past a tensor's end", error: RangeError, message: (n) => new RegExp(`^${esc(n)}: expected a view inside a live tensor, got a view over free or internal wasm memory or past a tensor's end \\(\\d+ floats at byte \\d+\\)`), make: (rt, v) => { const t = rt.alloc(v.length - 1); return new Float32Array(t.data.buffer, t.data.byteOffset, v.length); }, applies: (_op, spec, first) => !first || spec.role === "row" },
 ];
 
 interface Carrier { label: string; tensors: boolean }
@@ -79,7 +82,7 @@ function validArgs(op: OpEntry, rt: Runtime, tensors: boolean, seed: number): { 
 /** Copies of every array argument and of the whole linear memory. */
 function snapshot(rt: Runtime, args: unknown[]): () => void {
   // Detached arrays and views hold nothing to compare.
-  const arrays = args.filter((x): x is Float32Array | Tensor => (x instanceof Float32Array && x.buffer.byteLength > 0) || (x instanceof Tensor && !x.freed));
+  const arrays = args.filter((x): x is Float32Array | Tensor => (ArrayBuffer.isView(x) && x instanceof Float32Array && x.buffer.byteLength > 0) || (x instanceof Tensor && !x.freed));
   const before = arrays.map((x) => (x instanceof Tensor ? x.data.slice() : x.slice()));
   const mem = rt.arena.u8.slice();
   return () => {
@@ -188,20 +191,24 @@ for (const backend of ["wasm", "js"] as const) {
       });
 
       it(`${op.name}: bad eps and scalar options`, () => {
+        // A number out of range is a RangeError, a value of another kind a TypeError.
         const bad: [string, Partial<Params>, RegExp][] = [
           ["eps -1", { eps: -1 }, /^eps: expected a finite number >= 0, got number -1/],
           ["eps NaN", { eps: NaN }, /^eps: expected a finite number >= 0, got number NaN/],
           ["eps Infinity", { eps: Infinity }, /^eps: expected a finite number >= 0, got number Infinity/],
           ["eps a string", { eps: "1e-5" as never }, /^eps: expected a finite number >= 0, got string "1e-5"/],
           ["eps null", { eps: null as never }, /^eps: expected a finite number >= 0, got null/],
+          ["eps a bigint", { eps: 1n as never }, /^eps: expected a finite number >= 0, got bigint 1/],
         ];
         for (const key of Object.keys(op.sweep ?? {})) {
-          bad.push([`${key} -0.5`, { [key]: -0.5 }, new RegExp(`^${key}: expected .*got number -0.5`)], [`${key} NaN`, { [key]: NaN }, new RegExp(`^${key}: expected .*got number NaN`)], [`${key} 2`, { [key]: 2 }, new RegExp(`^${key}: expected .*got number 2`)]);
+          bad.push([`${key} -0.5`, { [key]: -0.5 }, new RegExp(`^${key}: expected .*got number -0.5`)], [`${key} NaN`, { [key]: NaN }, new RegExp(`^${key}: expected .*got number NaN`)], [`${key} 2`, { [key]: 2 }, new RegExp(`^${key}: expected .*got number 2`)],
+            [`${key} a string`, { [key]: "0.5" as never }, new RegExp(`^${key}: expected .*got string "0.5"`)]);
         }
         for (const [label, p, message] of bad) {
           const { a, o, plain, owned } = validArgs(op, rt, true, 1);
           try {
-            expectHostile(rt, [...Object.values(a), ...Object.values(o), ...Object.values(plain)], () => op.call(rt, COLS, a, { ...defaultParams, ...p }, o), RangeError, message);
+            const error = Object.values(p).every((v) => typeof v === "number") ? RangeError : TypeError;
+            expectHostile(rt, [...Object.values(a), ...Object.values(o), ...Object.values(plain)], () => op.call(rt, COLS, a, { ...defaultParams, ...p }, o), error, message);
           } catch (e) {
             throw new Error(`${op.name} ${label}: ${(e as Error).message}`);
           }
@@ -223,7 +230,7 @@ describe("hostile shapes, sizes, runtimes and initialisation", () => {
     { name: "normalizedShape with a NaN dim", error: RangeError, message: /^normalizedShape\[0\]: expected a positive integer, got number NaN/, call: () => skipLayerNorm(x, x.slice(), [NaN], { out, runtime: rt }) },
     { name: "normalizedShape Infinity", error: RangeError, message: /^normalizedShape: expected a positive integer, got number Infinity/, call: () => layerNormBackward(x, x.slice(), Infinity, { dx: out, dweight: null, dbias: null, runtime: rt }) },
     { name: "normalizedShape product overflowing 2^31", error: RangeError, message: /^normalizedShape: expected a product of at most 2147483647 elements, got 2147488281/, call: () => rmsNorm(x, [46341, 46341], { out, runtime: rt }) },
-    { name: "normalizedShape of a non-number", error: RangeError, message: /^normalizedShape\[0\]: expected a positive integer, got string "4"/, call: () => layerNorm(x, ["4"] as never, { out, runtime: rt }) },
+    { name: "normalizedShape of a non-number", error: TypeError, message: /^normalizedShape\[0\]: expected a positive integer, got string "4"/, call: () => layerNorm(x, ["4"] as never, { out, runtime: rt }) },
     { name: "batchNorm shape with a negative dim", error: RangeError, message: /^shape\[0\]: expected a non-negative integer, got number -3/, call: () => batchNorm(x, [-3, 4], { channelAxis: -1, training: true, out, runtime: rt }) },
     { name: "batchNorm shape with NaN", error: RangeError, message: /^shape\[1\]: expected a non-negative integer, got number NaN/, call: () => batchNorm(x, [3, NaN], { training: true, out, runtime: rt }) },
     { name: "batchNorm shape product beyond 2^32", error: RangeError, message: /^x length: expected 8589934592 \(product of shape \[65536, 65536, 2\]\), got 12/, call: () => batchNorm(x, [65536, 65536, 2], { training: true, out, runtime: rt }) },

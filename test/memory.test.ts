@@ -98,9 +98,12 @@ for (const backend of ["wasm", "js"] as const) {
 
     it("from() reads an array-like whole before allocating: a throwing element leaves nothing allocated, one that grows memory still lands", () => {
       const before = rt.memoryStats();
-      const bad = { length: 5000, get 0() { return 1; } } as unknown as ArrayLike<number>;
+      const bad = Array.from({ length: 5000 }, () => 1);
       Object.defineProperty(bad, 4000, { get() { throw new Error("element 4000"); } });
       expect(() => rt.from(bad)).toThrow("element 4000");
+      expect(rt.memoryStats()).toEqual(before);
+      // An element that is not a number: a TypeError naming it, nothing allocated.
+      expect(() => rt.from([1, 2, "3", 4] as never)).toThrow(/^values\[2\]: expected a number, got string "3"/);
       expect(rt.memoryStats()).toEqual(before);
       let grown: import("../src/index.js").Tensor | undefined;
       const n = 3000;

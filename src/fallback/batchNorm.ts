@@ -47,7 +47,10 @@ export function bnFinishJs(
   const keep = 1 - momentum;
   for (let c = 0; c < C; c++) {
     let mean: number, v: number;
-    if (training) {
+    if (training && count === 0) {
+      mean = NaN; // an empty batch: the running statistics stay as they were
+      v = NaN;
+    } else if (training) {
       const s = total![c]! * invM;
       v = total![C + c]! * invM - s * s;
       if (v < 0) v = 0;
@@ -59,7 +62,7 @@ export function bnFinishJs(
       v = runVar![c]!;
     }
     const mhi = fr(mean);
-    const rr = fr(1 / Math.sqrt(v + eps));
+    const rr = training && v === 0 && eps === 0 ? 0 : fr(1 / Math.sqrt(v + eps));
     params[c] = mhi;
     params[C + c] = mean - mhi;
     params[2 * C + c] = rr;

@@ -8,8 +8,8 @@ import { align64, bool, invoke, ROWS, signature, type Call, type Chunk, type Pas
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
-import { ChannelNorm, type ChannelNormOptions } from "./params.js";
-import { epsOr } from "./validate.js";
+import { CHANNEL_NORM_KEYS, ChannelNorm, moduleOptions, type ChannelNormOptions } from "./params.js";
+import { epsOr, numberError } from "./validate.js";
 
 /** Bytes of per-block partial sums a wasm call keeps at once (zero-copy calls are split to fit). */
 const PARTS_BYTES = 256 * 1024;
@@ -53,7 +53,7 @@ export function shapeCopy(shape: unknown): number[] {
   if (n < 2) throw new RangeError(`shape: expected at least 2 dimensions ([N, C, ...]), got ${n}`);
   for (let i = 0; i < n; i++) {
     const s: unknown = shape[i];
-    if (typeof s !== "number" || !Number.isInteger(s) || s < 0) throw new RangeError(`shape[${i}]: expected a non-negative integer, got ${describe(s)}`);
+    if (typeof s !== "number" || !Number.isInteger(s) || s < 0) throw numberError(`shape[${i}]`, "a non-negative integer", s);
     out.push(s);
   }
   return out;
@@ -67,7 +67,7 @@ export function channelDims(c: Call): void {
   const n = c.len("x");
   if (size !== n) throw new RangeError(`x length: expected ${size} (product of shape [${shape.join(", ")}]), got ${n}`);
   if (!Number.isInteger(axisIn) || axisIn < -rank || axisIn >= rank) {
-    throw new RangeError(`channelAxis: expected an integer from ${-rank} to ${rank - 1}, got ${describe(axisIn)}`);
+    throw numberError("channelAxis", `an integer from ${-rank} to ${rank - 1}`, axisIn);
   }
   const axis = axisIn < 0 ? axisIn + rank : axisIn;
   const C = shape[axis]!;
@@ -85,7 +85,7 @@ export const momentumOr = (dflt: number) => (v: unknown): number => (v === undef
 export const channelAxisOr1 = (v: unknown): unknown => (v === undefined ? 1 : v);
 
 export function checkMomentum(m: unknown): number {
-  if (typeof m !== "number" || !(m >= 0 && m <= 1)) throw new RangeError(`momentum: expected a number from 0 to 1, got ${describe(m)}`);
+  if (typeof m !== "number" || !(m >= 0 && m <= 1)) throw numberError("momentum", "a number from 0 to 1", m);
   return m;
 }
 
@@ -127,7 +127,8 @@ const op = signature<Float32Like>({
   check(c) {
     const { count } = c.d as { count: number };
     if (c.scalar("training")) {
-      if (count <= 1) throw new RangeError(`x: expected more than 1 value per channel when training, got ${count} (shape [${(c.scalar("shape") as number[]).join(", ")}])`);
+      // (torch's check: an empty batch is valid, and leaves the running statistics as they were)
+      if (count === 1) throw new RangeError(`x: expected more than 1 value per channel when training, got 1 (shape [${(c.scalar("shape") as number[]).join(", ")}])`);
       if (c.has("runningMean") !== c.has("runningVar")) {
         throw new TypeError(`runningMean and runningVar: expected both or neither, got only ${c.has("runningMean") ? "runningMean" : "runningVar"}`);
       }
@@ -208,8 +209,9 @@ export class BatchNorm extends ChannelNorm {
   numBatchesTracked = 0;
 
   constructor(numFeatures: number, options: BatchNormModuleOptions = {}) {
-    super("BatchNorm", numFeatures, options, { affine: true, trackRunningStats: true });
-    const { momentum = 0.1 } = options;
+    const o = moduleOptions("BatchNorm", options, CHANNEL_NORM_KEYS);
+    super("BatchNorm", numFeatures, o, { affine: true, trackRunningStats: true });
+    const momentum = o.momentum === undefined ? 0.1 : o.momentum;
     this.momentum = momentum === null ? null : checkMomentum(momentum);
   }
 

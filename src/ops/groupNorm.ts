@@ -5,14 +5,13 @@
 import { foldBlocksJs } from "../fallback/reduce.js";
 import { groupNormBackwardJs, groupNormJs, groupNormWorkBytes } from "../fallback/groupNorm.js";
 import { align64, invoke, NONE, partsPerChunk, ROWS, signature, type Call, type Chunk } from "../runtime/call.js";
-import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
 import { channelAxisOr1, shapeCopy } from "./batchNorm.js";
 import type { NormGradients } from "./normBackward.js";
-import { assignParam, checkChannels, disposeAll, paramTensor } from "./params.js";
-import { checkEps, epsOr } from "./validate.js";
+import { assignParam, checkChannels, disposeAll, flag, moduleOptions, moduleRuntime, paramTensor } from "./params.js";
+import { checkEps, epsOr, numberError } from "./validate.js";
 
 /** Bytes of per-sample partial sums a backward chunk keeps (calls are split into chunks to fit). */
 const PARTS_BYTES = 256 * 1024;
@@ -60,7 +59,7 @@ export interface GroupNormBackwardOptions {
 export function groupDims(c: Call, G: number, first = "x"): void {
   const shape = c.scalar("shape") as number[], rank = shape.length, axisIn = c.scalar("channelAxis");
   if (axisIn !== 1 && axisIn !== -1 && axisIn !== rank - 1) {
-    throw new RangeError(`channelAxis: expected 1 (channels first) or -1 (channels last), got ${describe(axisIn)}`);
+    throw numberError("channelAxis", "1 (channels first) or -1 (channels last)", axisIn);
   }
   const last = axisIn !== 1 && rank > 2;
   const axis = last ? rank - 1 : 1, C = shape[axis]!;
@@ -72,12 +71,17 @@ export function groupDims(c: Call, G: number, first = "x"): void {
   if (C === 0) throw new RangeError(`shape[${axis}]: expected at least 1 channel, got 0`);
   if (C % G !== 0) throw new RangeError(`numGroups: expected a divisor of the ${C} channels (shape[${axis}]), got ${G}`);
   const N = shape[0]!;
-  Object.assign(c.d, { n, N, C, S: Math.max(S, 1), G, rows: S === 0 ? 0 : N * G, M: (C / G) * Math.max(S, 1), NG: N * G, one: 1, cl: +last });
+  Object.assign(c.d, { n, N, C, S: Math.max(S, 1), spatial: S, G, rows: S === 0 ? 0 : N * G, M: (C / G) * Math.max(S, 1), NG: N * G, one: 1, cl: +last });
+}
+
+/** torch's checks on the statistics of a call: `count` values (computed from the sizes as torch does) must be more than 1. */
+export function checkCount(c: Call, count: number, what: string): void {
+  if (count === 1) throw new RangeError(`x: expected more than 1 ${what}, got 1 (shape [${(c.scalar("shape") as number[]).join(", ")}])`);
 }
 
 function positiveInt(name: string): (v: unknown) => number {
   return (v) => {
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new RangeError(`${name}: expected a positive integer, got ${describe(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw numberError(name, "a positive integer", v);
     return v;
   };
 }
@@ -100,6 +104,8 @@ const groupNormOp = signature<Float32Like>({
   ],
   scalars: { shape: shapeCopy, numGroups: positiveInt("numGroups"), channelAxis: channelAxisOr1, eps: epsOr(1e-5) },
   dims: (c) => groupDims(c, c.scalar("numGroups") as number),
+  // torch's group_norm: N * (C / numGroups) * spatial values, so [1, 3, 1] with 3 groups is rejected but [2, 3, 1] is not.
+  check: (c) => checkCount(c, c.d.N! * (c.d.C! / c.d.G!) * c.d.spatial!, "value in N * (C / numGroups) * spatial size (torch's group_norm check)"),
   // Parts and chunks hold whole samples: the kernel finds a row's group (its channels' weights) as
   // row % G, and channels-last samples interleave their groups in memory.
   passes: (c) => [{ kernel: "groupNorm", args: forward, width: c.d.M, align: c.d.G, partStride: { 7: laneWork(c) } }],
@@ -215,13 +221,18 @@ export class GroupNorm {
     positiveInt("numGroups")(numGroups);
     positiveInt("numChannels")(numChannels);
     if (numChannels % numGroups !== 0) throw new RangeError(`numGroups: expected a divisor of numChannels ${numChannels}, got ${numGroups}`);
-    const { eps = 1e-5, affine = true, channelAxis = 1 } = options;
+    const o = moduleOptions("GroupNorm", options, ["eps", "affine", "channelAxis", "runtime"]);
+    const affine = flag(o, "affine", true), channelAxis = o.channelAxis === undefined ? 1 : o.channelAxis;
+    // (the op also takes the last axis as rank - 1: a positive axis other than 1 must be that)
+    if (channelAxis !== -1 && !(Number.isInteger(channelAxis) && (channelAxis as number) >= 1)) {
+      throw numberError("channelAxis", "1 (channels first) or -1 (channels last)", channelAxis);
+    }
     this.numGroups = numGroups;
     this.numChannels = numChannels;
-    this.eps = checkEps(eps);
+    this.eps = checkEps(o.eps === undefined ? 1e-5 : o.eps);
     this.affine = affine;
-    this.channelAxis = channelAxis;
-    this.runtime = options.runtime ?? defaultRuntime();
+    this.channelAxis = channelAxis as number;
+    this.runtime = moduleRuntime(o);
     this.w = affine ? paramTensor(this.runtime, numChannels, 1) : null;
     this.b = affine ? paramTensor(this.runtime, numChannels, 0) : null;
   }

@@ -11,8 +11,8 @@ import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
 import { describe } from "../runtime/typed.js";
 import { bnParamBytes, channelAxisOr1, checkMomentum, momentumOr, shapeCopy } from "./batchNorm.js";
-import { groupDims } from "./groupNorm.js";
-import { ChannelNorm, type ChannelNormOptions } from "./params.js";
+import { checkCount, groupDims } from "./groupNorm.js";
+import { CHANNEL_NORM_KEYS, ChannelNorm, moduleOptions, type ChannelNormOptions } from "./params.js";
 import { epsOr } from "./validate.js";
 
 export interface InstanceNormOptions {
@@ -74,6 +74,7 @@ const op = signature<Float32Like>({
     else Object.assign(d, { rows: d.N, xPer: d.C! * d.S!, statPer: 0, inner: d.S });
   },
   check(c) {
+    if (c.scalar("useInputStats")) checkCount(c, c.d.spatial!, "spatial element when using the input's statistics (torch's instance_norm check)");
     if (c.has("runningMean") !== c.has("runningVar")) {
       throw new TypeError(`runningMean and runningVar: expected both or neither, got only ${c.has("runningMean") ? "runningMean" : "runningVar"}`);
     }
@@ -164,8 +165,10 @@ export class InstanceNorm extends ChannelNorm {
   readonly momentum: number;
 
   constructor(numFeatures: number, options: InstanceNormModuleOptions = {}) {
-    super("InstanceNorm", numFeatures, options, { affine: false, trackRunningStats: false });
-    this.momentum = checkMomentum(options.momentum ?? 0.1);
+    const o = moduleOptions("InstanceNorm", options, CHANNEL_NORM_KEYS);
+    super("InstanceNorm", numFeatures, o, { affine: false, trackRunningStats: false });
+    // (torch's InstanceNorm has no cumulative average: momentum None fails in its forward)
+    this.momentum = checkMomentum(o.momentum === undefined ? 0.1 : o.momentum);
   }
 
   forward<O extends Float32Like>(x: Float32Like, shape: readonly number[], out: O): O;

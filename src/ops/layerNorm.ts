@@ -2,10 +2,9 @@
 // (axis = -len(normalizedShape), stash_type float32 outputs Mean and InvStdDev).
 import { layerNormJs } from "../fallback/layerNorm.js";
 import { invoke, ROWS, signature } from "../runtime/call.js";
-import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
-import { assignParam, disposeAll, paramTensor } from "./params.js";
+import { assignParam, disposeAll, flag, moduleOptions, moduleRuntime, paramTensor } from "./params.js";
 import { checkEps, epsOr, FEATURES, rowDims, shapeSize, type Shape } from "./validate.js";
 
 export interface LayerNormOptions {
@@ -86,10 +85,11 @@ export class LayerNorm {
   constructor(normalizedShape: Shape, options: LayerNormModuleOptions = {}) {
     this.cols = shapeSize(normalizedShape);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
-    const { eps = 1e-5, elementwiseAffine = true, bias = true } = options;
-    this.eps = checkEps(eps);
+    const o = moduleOptions("LayerNorm", options, ["eps", "elementwiseAffine", "bias", "runtime"]);
+    const elementwiseAffine = flag(o, "elementwiseAffine", true), bias = flag(o, "bias", true);
+    this.eps = checkEps(o.eps === undefined ? 1e-5 : o.eps);
     this.elementwiseAffine = elementwiseAffine;
-    this.runtime = options.runtime ?? defaultRuntime();
+    this.runtime = moduleRuntime(o);
     if (elementwiseAffine) {
       this.w = paramTensor(this.runtime, this.cols, 1);
       if (bias) this.b = paramTensor(this.runtime, this.cols, 0);

@@ -1,10 +1,37 @@
 // Parameter tensors held by the module classes (RMSNorm, BatchNorm): allocation in wasm memory,
 // checked assignment, disposal.
+import { bool, unknownOption } from "../runtime/call.js";
 import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
-import type { Runtime } from "../runtime/runtime.js";
+import { Runtime } from "../runtime/runtime.js";
 import { copyAcross, describe, f32Facts, f32View, readAll } from "../runtime/typed.js";
-import { checkEps, checkLength } from "./validate.js";
+import { checkEps, checkLength, numberError } from "./validate.js";
+
+/**
+ * A module constructor's options, each own enumerable key read once: an unknown key (torch's
+ * snake_case spellings included) is a TypeError naming the nearest valid one, as for the ops.
+ */
+export function moduleOptions(owner: string, options: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) throw new TypeError(`${owner} options: expected an object, got ${describe(options)}`);
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(options)) {
+    if (!keys.includes(k)) throw unknownOption(owner, k, keys);
+    o[k] = (options as Record<string, unknown>)[k];
+  }
+  return o;
+}
+
+/** A module option that is a boolean (`dflt` when absent). */
+export const flag = (o: Record<string, unknown>, name: string, dflt: boolean): boolean => bool(name, dflt)(o[name]);
+
+/** The module's runtime: the one given, else the default runtime. */
+export function moduleRuntime(o: Record<string, unknown>): Runtime {
+  const rt = o.runtime;
+  if (rt === undefined) return defaultRuntime();
+  if (!(rt instanceof Runtime)) throw new TypeError(`runtime: expected a Runtime, got ${describe(rt)}`);
+  return rt;
+}
 
 /** A tensor of `n` elements filled with `value`. */
 export function paramTensor(rt: Runtime, n: number, value: number): Tensor {
@@ -26,7 +53,7 @@ export function assignParam(owner: string, name: string, t: Tensor | null, value
     throw new TypeError(`${name}: expected an array of ${n} numbers, got ${describe(values)}`);
   }
   checkLength(name, length, n, what);
-  const src = f ? f32View(f.buffer, f.byteOffset, length) : readAll(values as ArrayLike<number>, length);
+  const src = f ? f32View(f.buffer, f.byteOffset, length) : readAll(values as ArrayLike<number>, length, name);
   copyAcross(t.data, src); // t.data after the reads, which may have grown memory
 }
 
@@ -43,6 +70,9 @@ export function checkChannels(shape: unknown, channelAxis: number, want: number,
     throw new RangeError(`shape[${axis}] (channels): expected ${want} (${what}), got ${describe(shape[axis])}`);
   }
 }
+
+/** The option keys BatchNorm and InstanceNorm share (each adds momentum). */
+export const CHANNEL_NORM_KEYS = ["eps", "affine", "trackRunningStats", "channelAxis", "runtime", "momentum"] as const;
 
 export interface ChannelNormOptions {
   eps?: number;
@@ -76,17 +106,19 @@ export abstract class ChannelNorm {
   protected readonly rv: Tensor | null;
   private readonly owner: string;
 
-  protected constructor(owner: string, numFeatures: number, options: ChannelNormOptions, defaults: { affine: boolean; trackRunningStats: boolean }) {
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new RangeError(`numFeatures: expected a positive integer, got ${describe(numFeatures)}`);
-    const { eps = 1e-5, affine = defaults.affine, trackRunningStats = defaults.trackRunningStats, channelAxis = 1 } = options;
-    if (!Number.isInteger(channelAxis)) throw new RangeError(`channelAxis: expected an integer, got ${describe(channelAxis)}`);
+  /** `o`: the options as moduleOptions read them (CHANNEL_NORM_KEYS and the module's own). */
+  protected constructor(owner: string, numFeatures: number, o: Record<string, unknown>, defaults: { affine: boolean; trackRunningStats: boolean }) {
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw numberError("numFeatures", "a positive integer", numFeatures);
+    const channelAxis = o.channelAxis === undefined ? 1 : o.channelAxis;
+    if (!Number.isInteger(channelAxis)) throw numberError("channelAxis", "an integer", channelAxis);
+    const affine = flag(o, "affine", defaults.affine), trackRunningStats = flag(o, "trackRunningStats", defaults.trackRunningStats);
     this.owner = owner;
     this.numFeatures = numFeatures;
-    this.eps = checkEps(eps);
+    this.eps = checkEps(o.eps === undefined ? 1e-5 : o.eps);
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
-    this.channelAxis = channelAxis;
-    this.runtime = options.runtime ?? defaultRuntime();
+    this.channelAxis = channelAxis as number;
+    this.runtime = moduleRuntime(o);
     this.w = affine ? paramTensor(this.runtime, numFeatures, 1) : null;
     this.b = affine ? paramTensor(this.runtime, numFeatures, 0) : null;
     this.rm = trackRunningStats ? paramTensor(this.runtime, numFeatures, 0) : null;
@@ -104,7 +136,7 @@ export abstract class ChannelNorm {
 
   /** Sets training mode (default true); returns this. */
   train(mode = true): this {
-    this.training = mode;
+    this.training = bool("mode", true)(mode);
     return this;
   }
   /** Inference mode; returns this. */

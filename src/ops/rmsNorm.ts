@@ -2,10 +2,9 @@
 // RMSNormalization (opset 23, stash_type float32), plus an optional per-row InvStdDev output.
 import { rmsNormJs } from "../fallback/rmsNorm.js";
 import { invoke, ROWS, signature } from "../runtime/call.js";
-import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import type { Float32Like, Runtime } from "../runtime/runtime.js";
-import { assignParam, disposeAll, paramTensor } from "./params.js";
+import { assignParam, disposeAll, flag, moduleOptions, moduleRuntime, paramTensor } from "./params.js";
 import { checkEps, epsOr, FEATURES, rowDims, shapeSize, type Shape } from "./validate.js";
 
 /**
@@ -79,10 +78,11 @@ export class RMSNorm {
   constructor(normalizedShape: Shape, options: RMSNormModuleOptions = {}) {
     this.cols = shapeSize(normalizedShape);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
-    const { eps = RMS_NORM_EPS, elementwiseAffine = true } = options;
-    this.eps = checkEps(eps);
+    const o = moduleOptions("RMSNorm", options, ["eps", "elementwiseAffine", "runtime"]);
+    const elementwiseAffine = flag(o, "elementwiseAffine", true);
+    this.eps = checkEps(o.eps === undefined ? RMS_NORM_EPS : o.eps);
     this.elementwiseAffine = elementwiseAffine;
-    this.runtime = options.runtime ?? defaultRuntime();
+    this.runtime = moduleRuntime(o);
     this.w = elementwiseAffine ? paramTensor(this.runtime, this.cols, 1) : null;
   }
 

@@ -6,11 +6,16 @@ export type Shape = number | readonly number[];
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/** The error for a bad number: a TypeError when `v` is not a number at all, else a RangeError. */
+export function numberError(name: string, expected: string, v: unknown): TypeError | RangeError {
+  return new (typeof v === "number" ? RangeError : TypeError)(`${name}: expected ${expected}, got ${describe(v)}`);
+}
+
 /** D = product of the normalized shape (a positive integer or a non-empty array of them). */
 export function shapeSize(shape: unknown, name = "normalizedShape"): number {
   if (typeof shape === "number") {
     if (Number.isInteger(shape) && shape > 0 && shape <= MAX_ELEMENTS) return shape;
-    throw new RangeError(`${name}: expected a positive integer, got ${describe(shape)}`);
+    throw numberError(name, "a positive integer", shape);
   }
   if (!Array.isArray(shape)) throw new TypeError(`${name}: expected a positive integer or an array of them, got ${describe(shape)}`);
   const n = shape.length; // read once: a Proxy cannot answer differently later
@@ -18,9 +23,7 @@ export function shapeSize(shape: unknown, name = "normalizedShape"): number {
   let d = 1;
   for (let i = 0; i < n; i++) {
     const s: unknown = shape[i];
-    if (typeof s !== "number" || !Number.isInteger(s) || s <= 0) {
-      throw new RangeError(`${name}[${i}]: expected a positive integer, got ${describe(s)}`);
-    }
+    if (typeof s !== "number" || !Number.isInteger(s) || s <= 0) throw numberError(`${name}[${i}]`, "a positive integer", s);
     d *= s;
   }
   if (d > MAX_ELEMENTS) throw new RangeError(`${name}: expected a product of at most ${MAX_ELEMENTS} elements, got ${d}`);
@@ -28,9 +31,7 @@ export function shapeSize(shape: unknown, name = "normalizedShape"): number {
 }
 
 export function checkEps(eps: unknown, name = "eps"): number {
-  if (typeof eps !== "number" || !(eps >= 0) || eps === Infinity) {
-    throw new RangeError(`${name}: expected a finite number >= 0, got ${describe(eps)}`);
-  }
+  if (typeof eps !== "number" || !(eps >= 0) || eps === Infinity) throw numberError(name, "a finite number >= 0", eps);
   return eps;
 }
 

@@ -102,7 +102,8 @@ export function normBackwardReference(
 
 /**
  * BatchNorm over x viewed as [rows, C, inner]: per channel mean and biased variance (training,
- * two-pass f64) or the running ones; y = (x - mean) / sqrt(var + eps) * w + b. Training updates
+ * two-pass f64) or the running ones; y = (x - mean) / sqrt(var + eps) * w + b (training with var and
+ * eps both 0: 1 / sqrt(...) taken as 0, so y = b, as torch). Training updates
  * runMean/runVar (written to newMean/newVar) with momentum and the unbiased variance.
  */
 export function batchNormReference(
@@ -126,7 +127,7 @@ export function batchNormReference(
       mean = runMean![c]!;
       v = runVar![c]!;
     }
-    const rs = 1 / Math.sqrt(v + eps);
+    const rs = training && v === 0 && eps === 0 ? 0 : 1 / Math.sqrt(v + eps); // torch's InvStd
     if (saveMean) saveMean[c] = mean;
     if (saveRstd) saveRstd[c] = rs;
     const wc = w ? w[c]! : 1, bc = b ? b[c]! : 0;

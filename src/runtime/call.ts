@@ -547,13 +547,18 @@ function snapshot(op: Op<unknown>, options: unknown, vals: unknown[]): void {
 const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty) as (o: object, k: string) => boolean;
 
 function unknownKey(op: Op<unknown>, k: string): TypeError {
+  return unknownOption(op.op, k, op.keys);
+}
+
+/** `where`: unknown option `k`, the nearest of `keys` suggested (case and one typo apart, or a third of it). */
+export function unknownOption(where: string, k: string, keys: readonly string[]): TypeError {
   let best = "", dist = Infinity;
-  for (const v of op.keys) {
+  for (const v of keys) {
     const d = editDistance(k.toLowerCase(), v.toLowerCase());
     if (d < dist) { dist = d; best = v; }
   }
   const hint = dist <= Math.max(1, Math.floor(best.length / 3)) ? ` (did you mean "${best}"?)` : "";
-  return new TypeError(`${op.op}: unknown option "${k}"${hint}; expected one of ${op.keys.join(", ")}`);
+  return new TypeError(`${where}: unknown option "${k}"${hint}; expected one of ${keys.join(", ")}`);
 }
 
 function editDistance(a: string, b: string): number {
@@ -650,7 +655,7 @@ function inspectArrays(c: Call): void {
     }
     if (arena.owns(f.buffer)) {
       if (!arena.isLiveUserRange(f.byteOffset, f.length * 4)) {
-        throw new RangeError(`${a.name}: expected a view inside a live tensor, got a view over free or internal wasm memory at byte ${f.byteOffset}`);
+        throw new RangeError(`${a.name}: expected a view inside a live tensor, got a view over free or internal wasm memory or past a tensor's end (${f.length} floats at byte ${f.byteOffset})`);
       }
       slot.where = Where.Memory;
     } else if (arenaOf(f.buffer)) {

@@ -12,7 +12,8 @@ function outOfMemory(bytes: number, limit: number): RangeError {
   return new RangeError(`cannot allocate ${bytes} bytes of wasm linear memory (expected total <= ${limit} bytes, the memory's maximum)`);
 }
 
-interface Block { start: number; end: number; internal: boolean }
+/** A live or free range; a live block's `used` bytes from start are what was asked for (the rest is rounding). */
+interface Block { start: number; end: number; internal: boolean; used?: number }
 
 /** Current buffer of every arena -> arena, to recognise views over some runtime's memory. */
 const arenas = new WeakMap<ArrayBufferLike, Arena>();
@@ -92,7 +93,7 @@ export class Arena {
       }
     }
     if (ptr < 0) ptr = this.carve(size);
-    insertSorted(this.live, { start: ptr, end: ptr + size, internal });
+    insertSorted(this.live, { start: ptr, end: ptr + size, internal, used: bytes });
     this.inUse += size;
     if (this.inUse > this.highWater) this.highWater = this.inUse;
     return ptr;
@@ -150,10 +151,10 @@ export class Arena {
     if (last && last.end === this.top) { this.top = last.start; free.pop(); }
   }
 
-  /** True when [ptr, ptr+bytes) lies inside one live block handed to a user. */
+  /** True when [ptr, ptr+bytes) lies inside the bytes of one live block handed to a user (not its rounding). */
   isLiveUserRange(ptr: number, bytes: number): boolean {
     const blk = this.live[findBlock(this.live, ptr)];
-    return !!blk && !blk.internal && blk.start <= ptr && ptr + bytes <= blk.end;
+    return !!blk && !blk.internal && blk.start <= ptr && ptr + bytes <= blk.start + (blk.used ?? blk.end - blk.start);
   }
 
   /** @internal [start, end) of the live blocks the runtime keeps for itself (staging scratch, kernel work area, thread control). */

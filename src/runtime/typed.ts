@@ -62,9 +62,13 @@ export function copyInto(dst: Float32Array, src: Float32Array, at = 0): void {
  * The first `length` elements of an array-like as a new Float32Array, each read once (before the
  * caller allocates or writes anything: a getter may throw, or allocate and grow memory).
  */
-export function readAll(values: ArrayLike<number>, length: number): Float32Array {
+export function readAll(values: ArrayLike<number>, length: number, name = "values"): Float32Array {
   const a = new Float32Array(length);
-  for (let i = 0; i < length; i++) a[i] = values[i]!;
+  for (let i = 0; i < length; i++) {
+    const v: unknown = values[i];
+    if (typeof v !== "number") throw new TypeError(`${name}[${i}]: expected a number, got ${describe(v)}`);
+    a[i] = v;
+  }
   return a;
 }
 
@@ -115,7 +119,9 @@ export function describe(v: unknown): string {
       if (typeof own === "string") name = own;
       else if (typeof c === "function" && c.name) name = c.name;
     } catch { /* a throwing getter: keep "object" */ }
-    return typeof v === "function" ? "function" : name;
+    if (typeof v === "function") return "function";
+    // Here only when the intrinsic checks found no typed array: a Proxy of one, or an imitation.
+    return /^(?:(?:Float|Int|Uint|BigInt|BigUint)\d+(?:Clamped)?Array|DataView|ArrayBuffer)$/.test(name) ? `an object posing as a ${name} (a Proxy or an imitation, not a genuine one)` : name;
   }
   if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v)}`;
   return `${typeof v} ${String(v)}`;
