@@ -2,7 +2,7 @@
 // backward passes, BatchNorm) as WebAssembly SIMD kernels over memory shared with JS, with a
 // pure-JS fallback that returns the same bits.
 import { defaultRuntime, initAsync, initSync as initDefault } from "./runtime/default.js";
-import { Runtime, type Backend, type BackendChoice, type RuntimeOptions } from "./runtime/runtime.js";
+import { Runtime, runtimeOptions, type Backend, type BackendChoice, type InitOptions, type RuntimeOptions } from "./runtime/runtime.js";
 import type { Tensor } from "./runtime/memory.js";
 
 export { layerNorm, LayerNorm, type LayerNormOptions, type LayerNormModuleOptions } from "./ops/layerNorm.js";
@@ -17,7 +17,7 @@ export {
 } from "./ops/groupNorm.js";
 export { instanceNorm, InstanceNorm, type InstanceNormOptions, type InstanceNormModuleOptions } from "./ops/instanceNorm.js";
 export { Tensor } from "./runtime/memory.js";
-export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type Float32Like } from "./runtime/runtime.js";
+export { Runtime, type Backend, type BackendChoice, type RuntimeOptions, type InitOptions, type Float32Like } from "./runtime/runtime.js";
 export { simdSupported, wasmBytes } from "./runtime/module.js";
 export { sharedMemoryVariant, threadsSupported } from "./runtime/shared.js";
 export type { Shape } from "./ops/validate.js";
@@ -27,8 +27,8 @@ export type { Shape } from "./ops/validate.js";
  * start worker threads (`threads: 2` or "auto"), pass a precompiled WebAssembly.Module (strict
  * CSP, workers) or its bytes, pick a backend, or cap memory. Resolves to the active backend.
  */
-export async function init(options: Omit<RuntimeOptions, "module"> & { module?: WebAssembly.Module | BufferSource } = {}): Promise<Backend> {
-  const { module, ...rest } = options;
+export async function init(options?: InitOptions): Promise<Backend> {
+  const { module, ...rest } = runtimeOptions("init", options, true);
   const compiled = module === undefined || module instanceof WebAssembly.Module ? module : await WebAssembly.compile(module);
   return (await initAsync({ ...rest, ...(compiled ? { module: compiled } : {}) })).backend;
 }
@@ -40,7 +40,7 @@ export function initSync(options?: RuntimeOptions): Backend {
 
 /** A separate runtime (own memory, tensors and backend); ops use it via options.runtime or its tensors. */
 export function createRuntime(options?: RuntimeOptions): Runtime {
-  return new Runtime(options);
+  return new Runtime(runtimeOptions("createRuntime", options));
 }
 
 /** Threads the default runtime runs kernels on (1 unless init({ threads }) started a pool). */

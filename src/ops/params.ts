@@ -1,6 +1,7 @@
 // Parameter tensors held by the module classes (RMSNorm, BatchNorm): allocation in wasm memory,
 // checked assignment, disposal.
-import { bool, unknownOption } from "../runtime/call.js";
+import { bool } from "../runtime/call.js";
+import { unknownOption } from "../runtime/keys.js";
 import { defaultRuntime } from "../runtime/default.js";
 import type { Tensor } from "../runtime/memory.js";
 import { Runtime } from "../runtime/runtime.js";

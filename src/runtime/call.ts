@@ -19,6 +19,7 @@
 //     when there is one (copies of one chunk overlap the workers' compute on the next).
 import { arenaCount, arenaOf, tensorState, type Tensor, type TensorState } from "./memory.js";
 import { defaultExists, defaultRuntime } from "./default.js";
+import { unknownOption } from "./keys.js";
 import { MAX_PARTS, Runtime, type Float32Like } from "./runtime.js";
 import { copyInto, describe, f32Buffer, f32Facts, f32Length, f32View, isDetached, isShared, sameFacts } from "./typed.js";
 import type { Kernels } from "./module.js";
@@ -548,30 +549,6 @@ const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty) as 
 
 function unknownKey(op: Op<unknown>, k: string): TypeError {
   return unknownOption(op.op, k, op.keys);
-}
-
-/** `where`: unknown option `k`, the nearest of `keys` suggested (case and one typo apart, or a third of it). */
-export function unknownOption(where: string, k: string, keys: readonly string[]): TypeError {
-  let best = "", dist = Infinity;
-  for (const v of keys) {
-    const d = editDistance(k.toLowerCase(), v.toLowerCase());
-    if (d < dist) { dist = d; best = v; }
-  }
-  const hint = dist <= Math.max(1, Math.floor(best.length / 3)) ? ` (did you mean "${best}"?)` : "";
-  return new TypeError(`${where}: unknown option "${k}"${hint}; expected one of ${keys.join(", ")}`);
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const swap = i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? prev[j - 2]! : Infinity;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1), swap);
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 // ---- 2. validate ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The default runtime: the one ops use when no runtime is given and no argument belongs to
 // another. It is made on first use (synchronously: the module is small), or by init(). init()
 // never replaces a default runtime that exists: it adopts it when the options fit, else rejects.
-import { Runtime, type RuntimeOptions } from "./runtime.js";
+import { Runtime, runtimeOptions, type RuntimeOptions } from "./runtime.js";
 
 let current: Runtime | undefined;
 /** The init() under way, if any (its options, for the message when a call raced it). */
@@ -19,16 +19,18 @@ export function defaultRuntime(): Runtime {
 
 /** Initialises the default runtime synchronously (no threads); adopts an existing one when the options fit. */
 export function initSync(options?: RuntimeOptions): Runtime {
+  options = runtimeOptions("initSync", options);
   if (pending) throw new Error("initSync: init() is still under way (await it first)");
   return adopt(options, "initSync") ?? (current = new Runtime(options));
 }
 
 /** Like initSync, and the only way to give the default runtime threads. */
 export async function initAsync(options?: RuntimeOptions): Promise<Runtime> {
+  options = runtimeOptions("init", options);
   while (pending) await pending.catch(() => undefined);
   const existing = adopt(options, "init");
   if (existing) return existing;
-  const threads = options?.threads ?? 1;
+  const threads = options.threads ?? 1;
   // Without threads nothing needs to wait: the runtime exists before init() returns its promise,
   // so an op called before the promise settles uses it.
   if (threads === 1) return (current = new Runtime(options));

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 // Linear memory: the allocator (first-fit free list with coalescing, 64-byte blocks), memory
 // growth, the views over the buffer (rebuilt here, in one place, whenever growth replaces the
 // ArrayBuffer), and tensors. The other module that reads memory.buffer is runtime/call.ts, which

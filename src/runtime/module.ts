@@ -61,8 +61,13 @@ let compiled: WebAssembly.Module | undefined;
 let simd: boolean | undefined;
 let unavailable: string | undefined;
 
-/** The kernel module's bytes (decoded once). */
+/** The kernel module's bytes: a copy of its own for each call (to compile elsewhere and pass back as `module`). */
 export function wasmBytes(): Uint8Array {
+  return moduleBytes().slice();
+}
+
+/** @internal the kernel module's bytes, decoded once and shared: never handed to a caller. */
+export function moduleBytes(): Uint8Array {
   if (!bytes) {
     // Node's atob is slow (~1.5 ms for these 10 kB, a third of a cold start); its Buffer is not.
     const B = (globalThis as { Buffer?: { from(s: string, enc: "base64"): Uint8Array } }).Buffer;
@@ -79,7 +84,7 @@ export function wasmBytes(): Uint8Array {
 /** True when this engine can run the SIMD kernels (checked once, by validating the module itself). */
 export function simdSupported(): boolean {
   if (simd === undefined) {
-    simd = typeof WebAssembly === "object" && WebAssembly.validate(wasmBytes() as BufferSource);
+    simd = typeof WebAssembly === "object" && WebAssembly.validate(moduleBytes() as BufferSource);
   }
   return simd;
 }
@@ -112,6 +117,24 @@ export function kernelModule(given?: WebAssembly.Module): WebAssembly.Module {
     if (!(given instanceof WebAssembly.Module)) throw new TypeError(`module: expected a WebAssembly.Module, got ${describe(given)}`);
     return given;
   }
-  compiled ??= new WebAssembly.Module(wasmBytes() as BufferSource);
+  compiled ??= new WebAssembly.Module(moduleBytes() as BufferSource);
   return compiled;
+}
+
+/**
+ * `exports` as the kernels, once every name of KERNEL_NAMES is there (functions; BLOCK a global):
+ * checked before anything calls them, so a wrong module is a TypeError saying what it lacks.
+ * `who`: "module" for an instance's exports, "instantiate" for what that hook returned.
+ */
+export function asKernels(exports: unknown, who: "module" | "instantiate"): Kernels {
+  const expected = who === "module"
+    ? "the layernorm-wasm kernel module (exports heapBase, layerNorm, ...)"
+    : "the exports of the layernorm-wasm kernel module (heapBase, layerNorm, ...)";
+  if (typeof exports !== "object" || exports === null) throw new TypeError(`${who}: expected ${expected}, got ${describe(exports)}`);
+  const e = exports as Record<string, unknown>;
+  const missing = KERNEL_NAMES.filter((k) => k === "BLOCK" ? typeof e[k] !== "object" || e[k] === null : typeof e[k] !== "function");
+  if (missing.length > 0) {
+    throw new TypeError(`${who}: expected ${expected}, got ${who === "module" ? "a module" : "an object"} without ${missing.join(", ")}`);
+  }
+  return e as unknown as Kernels;
 }

@@ -1,7 +1,8 @@
 // A runtime = one linear memory (with its allocator and tensors) + the kernels instantiated on it
 // + the active backend + optionally a worker pool. Calls run in a runtime through runtime/call.ts.
 import { Arena, newTensor, PAGE, PlainMemory, type Tensor } from "./memory.js";
-import { kernelModule, wasmUnavailable, type Kernels } from "./module.js";
+import { asKernels, kernelModule, wasmUnavailable, type Kernels } from "./module.js";
+import { unknownOption } from "./keys.js";
 import type { Pool } from "./pool.js";
 import { copyAcross, describe, f32Facts, f32View, readAll } from "./typed.js";
 import { tensorState } from "./memory.js";
@@ -33,6 +34,15 @@ export interface RuntimeOptions {
   threads?: number | "auto";
 }
 
+/** RuntimeOptions as init() takes them: `module` may also be the module's bytes (init compiles them). */
+export type InitOptions = Omit<RuntimeOptions, "module"> & { module?: WebAssembly.Module | BufferSource };
+
+/** Every key of RuntimeOptions, in declaration order (a missing or extra name is a compile error). */
+const RUNTIME_KEYS = ["backend", "module", "maxMemoryBytes", "instantiate", "threads"] as const satisfies readonly (keyof RuntimeOptions)[];
+type MissingKey = Exclude<keyof RuntimeOptions, (typeof RUNTIME_KEYS)[number]>;
+const completeKeys: [MissingKey] extends [never] ? true : MissingKey = true;
+void completeKeys;
+
 /**
  * Calls with fewer elements stay on the calling thread: waking a worker costs ~10-30 us here,
  * the time LayerNorm needs for ~50K elements. Measured: bench/threads.ts.
@@ -44,6 +54,47 @@ export const PART_ELEMENTS = 1 << 15;
 export const MAX_PARTS = 0xfffff;
 
 const MAX_BYTES = 65536 * PAGE;
+
+/**
+ * `options` read once (its own enumerable keys, as the ops read theirs) and checked before
+ * anything is made: an unknown key is a TypeError naming the nearest valid one; a value of the
+ * wrong kind a TypeError, one out of range a RangeError. Undefined values count as absent.
+ * `who` names the function in the unknown-key message; `bytes`: module may be bytes (init).
+ * @internal
+ */
+export function runtimeOptions(who: string, options: unknown): RuntimeOptions;
+/** @internal */
+export function runtimeOptions(who: string, options: unknown, bytes: true): InitOptions;
+/** @internal */
+export function runtimeOptions(who: string, options: unknown, bytes = false): InitOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) throw new TypeError(`${who} options: expected an object, got ${describe(options)}`);
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(options)) {
+    if (!(RUNTIME_KEYS as readonly string[]).includes(k)) throw unknownOption(who, k, RUNTIME_KEYS);
+    const v = (options as Record<string, unknown>)[k];
+    if (v !== undefined) o[k] = v;
+  }
+  const { backend, module, maxMemoryBytes, instantiate, threads } = o;
+  if (backend !== undefined && backend !== "auto" && backend !== "wasm" && backend !== "js") {
+    throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
+  }
+  if (module !== undefined && !(typeof WebAssembly === "object" && module instanceof WebAssembly.Module) && !(bytes && (module instanceof ArrayBuffer || ArrayBuffer.isView(module)))) {
+    throw new TypeError(`module: expected a WebAssembly.Module${bytes ? " or its bytes (an ArrayBuffer or a typed array)" : ""}, got ${describe(module)}`);
+  }
+  if (maxMemoryBytes !== undefined && !(typeof maxMemoryBytes === "number" && maxMemoryBytes >= 2 * PAGE && maxMemoryBytes <= MAX_BYTES)) {
+    const E = typeof maxMemoryBytes === "number" ? RangeError : TypeError;
+    throw new E(`maxMemoryBytes: expected a number from ${2 * PAGE} to ${MAX_BYTES}, got ${describe(maxMemoryBytes)}`);
+  }
+  if (instantiate !== undefined && typeof instantiate !== "function") {
+    throw new TypeError(`instantiate: expected a function (module, imports) => exports, got ${describe(instantiate)}`);
+  }
+  if (threads !== undefined && threads !== "auto" && !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= 256)) {
+    const E = typeof threads === "number" ? RangeError : TypeError;
+    throw new E(`threads: expected an integer from 1 to 256 or "auto", got ${describe(threads)}`);
+  }
+  return o as InitOptions;
+}
 
 export class Runtime {
   readonly arena: Arena;
@@ -78,11 +129,9 @@ export class Runtime {
    * A runtime with threads: resolves once its workers are ready. Without threads (or where
    * shared memory is unavailable) it is the same as `new Runtime(options)`.
    */
-  static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+  static async create(options?: RuntimeOptions): Promise<Runtime> {
+    options = runtimeOptions("Runtime.create", options);
     const { threads = 1 } = options;
-    if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
-      throw new RangeError(`threads: expected an integer from 1 to 256 or "auto", got ${describe(threads)}`);
-    }
     const cores = await availableThreads();
     const n = threads === "auto" ? cores : threads;
     const rest = { ...options, threads: 1 };
@@ -103,22 +152,13 @@ export class Runtime {
     return rt;
   }
 
-  constructor(options: RuntimeOptions = {}, shared = false) {
-    const { backend = "auto", module, maxMemoryBytes, instantiate, threads = 1 } = options;
+  constructor(options?: RuntimeOptions, shared = false) {
+    const { backend = "auto", module, maxMemoryBytes, instantiate, threads = 1 } = runtimeOptions("Runtime", options);
     if (threads !== 1) throw new TypeError(`threads: expected 1 in a synchronous constructor (a runtime with threads starts asynchronously; use init({ threads }) or Runtime.create({ threads })), got ${describe(threads)}`);
     this.shared = shared;
     // A twin needs the inlined module (a caller's module or instantiate hook serves shared memory only).
     if (!shared || module || instantiate) this.unshared = null;
-    if (backend !== "auto" && backend !== "wasm" && backend !== "js") {
-      throw new TypeError(`backend: expected "auto", "wasm" or "js", got ${describe(backend)}`);
-    }
-    let maxBytes = MAX_BYTES;
-    if (maxMemoryBytes !== undefined) {
-      if (typeof maxMemoryBytes !== "number" || !(maxMemoryBytes >= 2 * PAGE) || maxMemoryBytes > MAX_BYTES) {
-        throw new RangeError(`maxMemoryBytes: expected a number from ${2 * PAGE} to ${MAX_BYTES}, got ${describe(maxMemoryBytes)}`);
-      }
-      maxBytes = Math.floor(maxMemoryBytes / PAGE) * PAGE;
-    }
+    const maxBytes = maxMemoryBytes === undefined ? MAX_BYTES : Math.floor(maxMemoryBytes / PAGE) * PAGE;
     const wasm = module !== undefined || (backend !== "js" && !wasmUnavailable());
     if (backend === "wasm" && !wasm) throw new Error(`backend "wasm" requested, but ${wasmUnavailable()}`);
     let memory: WebAssembly.Memory;
@@ -131,8 +171,7 @@ export class Runtime {
     if (wasm) {
       const imports = { env: { memory } };
       const mod = shared && !module ? sharedKernelModule() : kernelModule(module);
-      const exports = instantiate ? instantiate(mod, imports) : new WebAssembly.Instance(mod, imports).exports;
-      this.kernels = exports as unknown as Kernels;
+      this.kernels = instantiate ? asKernels(instantiate(mod, imports), "instantiate") : asKernels(new WebAssembly.Instance(mod, imports).exports, "module");
       base = Math.max(base, this.kernels.heapBase());
     } else {
       this.kernels = null;

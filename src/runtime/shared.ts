@@ -1,7 +1,7 @@
 // Shared memory for threads: whether this engine can share wasm memory between threads, and the
 // kernel module with its memory import rewritten to a shared one. Small and always loaded; the
 // worker pool itself (pool.ts) is loaded only when threads are requested.
-import { wasmBytes } from "./module.js";
+import { moduleBytes } from "./module.js";
 
 /**
  * Rewrites a module's memory import to a shared one (max 65536 pages). The kernels themselves
@@ -74,7 +74,7 @@ export function warnNoThreads(reason: string): void {
 
 /** The shared-memory kernel module (the inlined bytes with a shared memory import). */
 export function sharedKernelModule(): WebAssembly.Module {
-  sharedModule ??= new WebAssembly.Module(sharedMemoryVariant(wasmBytes()) as BufferSource);
+  sharedModule ??= new WebAssembly.Module(sharedMemoryVariant(moduleBytes()) as BufferSource);
   return sharedModule;
 }
 
