@@ -25,9 +25,13 @@ import { build, type Rolldown } from "vite";
  * 36.3 kB (module 22.5 -> 23.7 kB, 8.9 -> 9.4 kB gzipped); the vectorised fold output, 36.4 kB.
  * Then to 38 kB: loop copies of the element pass for the usual weight/bias combinations (normRow
  * and rmsNorm; 1.17-1.5x faster rmsNorm and skipRmsNorm) took it to 36.97 kB (module 24.1 ->
- * 24.9 kB, 9.4 -> 9.6 kB gzipped), at the old budget's edge.
+ * 24.9 kB, 9.4 -> 9.6 kB gzipped), at the old budget's edge. Then to 40 kB: runtime options checked
+ * before anything is made (unknown keys with a suggestion, kinds and ranges), the kernel module's
+ * exports checked, module constructors' options read and checked as the ops' are, torch's edge
+ * cases (empty batches, one value per group): 38.7 kB (100.7 -> 105.1 kB raw; V8 compiles ~37 kB
+ * of code per ms here, so ~0.1 ms more at import).
  */
-export const BUDGET = 38_000;
+export const BUDGET = 40_000;
 
 export interface Size { bytes: number; gzip: number }
 export interface Sizes { bundled: Size; lazy: Size; unbundled: Size; wasm: Size }

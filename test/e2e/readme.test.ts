@@ -56,9 +56,13 @@ it("every code block of the README's section is a marked recipe, and all of them
 
 describe("Node", () => {
   for (const [name, file] of [["node-esm", "index.mjs"], ["node-cjs", "index.cjs"]] as const) {
-    it(`${name}: ${file} run with node`, () => {
+    it(`${name}: ${file} run with node, printing what its comment shows`, () => {
       const dir = folder(name, { [file]: recipe(name) });
-      expectLayerNorm(printedArray(execFileSync(process.execPath, [file], { cwd: dir, encoding: "utf8" })));
+      const printed = printedArray(execFileSync(process.execPath, [file], { cwd: dir, encoding: "utf8" }));
+      expectLayerNorm(printed);
+      const comment = /^\/\/ (Float32Array\(\d+\) \[.*\])$/m.exec(recipe(name));
+      expect(comment, "a `// Float32Array(4) [ ... ]` line with the output").not.toBeNull();
+      expect(printed).toEqual(printedArray(comment![1]!));
     });
   }
 });
