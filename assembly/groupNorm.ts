@@ -35,7 +35,7 @@
 // [0, N * G). x, y, dy, dx, parts are the whole tensors' bases (not offset); mean, rstd, stats are
 // indexed by global row. A call writes only its rows' elements of y/dx, mean/rstd/stats and its
 // rows' channels of parts; `work` must be private to the call and hold groupNormWorkBytes(C)
-// bytes. y may be x and dx may be dy (in place).
+// bytes. y may be x and dx may be dy (in place). The forward's zeroRstd: see rowOut (InstanceNorm's).
 import { ACCEPT, combine8, F64_PATH, headShift, hi2, lo2, momentMean, momentVar, RETRY, retryShift, roundVerdict, rowMoments, rowMoments64, setMoments, shiftOf, TWO_PASS_MIN } from "./lanes";
 
 // Spatial positions per block of the channels-last lane tile (a multiple of 8; the results do not
@@ -418,7 +418,7 @@ function tileBack(xs: usize, dys: usize, C: i32, S: i32, c0: i32, c1: i32, work:
  */
 export function groupNorm(
   x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize, stats: usize, work: usize,
-  row0: i32, rows: i32, C: i32, S: i32, G: i32, eps: f64, channelsLast: bool,
+  row0: i32, rows: i32, C: i32, S: i32, G: i32, eps: f64, channelsLast: bool, zeroRstd: bool,
 ): void {
   assert(rows >= 0 && row0 >= 0 && C > 0 && S > 0 && G > 0 && C % G == 0 && !((x | w | b | y | mean | rstd | stats | work) & 3), "groupNorm: bad sizes or unaligned pointer");
   const Cg = C / G;
@@ -429,7 +429,7 @@ export function groupNorm(
       const off = <usize>r * <usize>Cg * plane;
       const c0 = (r % G) * Cg;
       statsPlanes(x + off, Cg, S, invS, work, C, c0);
-      const rr = rowOut(r, mean, rstd, stats, eps);
+      const rr = rowOut(r, mean, rstd, stats, eps, zeroRstd);
       const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
       for (let j = 0; j < Cg; j++) {
         const c = <usize>(c0 + j) << 2;
@@ -448,7 +448,7 @@ export function groupNorm(
     statsStrided(xs, C, S, c0, c1, work, invS);
     for (let g = g0; g < g1; g++) {
       combineGroup(work, C, g * Cg, Cg);
-      const rr = rowOut(n * G + g, mean, rstd, stats, eps);
+      const rr = rowOut(n * G + g, mean, rstd, stats, eps, zeroRstd);
       const mhi = <f32>rowMean, mlo = <f32>(rowMean - <f64>mhi);
       for (let c = g * Cg; c < (g + 1) * Cg; c++) {
         const o = <usize>c << 2;
@@ -461,10 +461,11 @@ export function groupNorm(
   }
 }
 
-// Writes the optional per-row outputs from rowMean/rowVar; returns r = f32(rstd).
+// Writes the optional per-row outputs from rowMean/rowVar; returns r = f32(rstd). zeroRstd: torch's
+// instance_norm (batch_norm's InvStd) takes rstd = 0 for a constant row with eps = 0 (y = bias).
 // @ts-ignore: decorator
-@inline function rowOut(r: i32, mean: usize, rstd: usize, stats: usize, eps: f64): f32 {
-  const rr = <f32>(1.0 / Math.sqrt(rowVar + eps));
+@inline function rowOut(r: i32, mean: usize, rstd: usize, stats: usize, eps: f64, zeroRstd: bool): f32 {
+  const rr = zeroRstd && rowVar == 0 && eps == 0 ? <f32>0 : <f32>(1.0 / Math.sqrt(rowVar + eps));
   if (mean) store<f32>(mean + (<usize>r << 2), <f32>rowMean);
   if (rstd) store<f32>(rstd + (<usize>r << 2), rr);
   if (stats) {

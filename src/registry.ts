@@ -318,16 +318,16 @@ function batchNormEntry(training: boolean, nchw: boolean): OpEntry {
  * within 2^-24 x (|mean| + sigma) as LayerNorm's: the f32 two-pass carries each channel's mean
  * to about 2^-24 x its sigma.
  */
-function groupReference(a: PlainArgs, p: Params, o: RefArgs, sc: RefArgs | undefined, N: number, C: number, S: number, G: number, cl: boolean): void {
+function groupReference(a: PlainArgs, p: Params, o: RefArgs, sc: RefArgs | undefined, N: number, C: number, S: number, G: number, cl: boolean, zeroRstd = false): void {
   const mean = new Float64Array(N * G), rstd = new Float64Array(N * G), w = a.weight ?? null, b = a.bias ?? null;
-  groupNormReference(a.x!, w, b, o.out!, mean, rstd, N, C, S, G, p.eps, cl);
+  groupNormReference(a.x!, w, b, o.out!, mean, rstd, N, C, S, G, p.eps, cl, null, zeroRstd);
   o.mean?.set(mean);
   o.invStdDev?.set(rstd);
   if (!sc?.out) return;
   const Cg = C / G, group = (i: number) => Math.floor(i / (S * C)) * G + Math.floor((cl ? i % C : Math.floor(i / S) % C) / Cg);
   const sumAbs = new Float64Array(N * G);
   for (let i = 0; i < a.x!.length; i++) sumAbs[group(i)]! += Math.abs(a.x![i]!);
-  const sigma = Array.from(rstd, (rs) => Math.sqrt(Math.max(0, 1 / (rs * rs) - p.eps)));
+  const sigma = Array.from(rstd, (rs) => (rs === 0 ? 0 : Math.sqrt(Math.max(0, 1 / (rs * rs) - p.eps))));
   if (sc.mean) for (let r = 0; r < N * G; r++) sc.mean[r] = Math.abs(mean[r]!) + sigma[r]!;
   for (let i = 0; i < a.x!.length; i++) {
     const c = cl ? i % C : Math.floor(i / S) % C, r = group(i);
@@ -394,7 +394,7 @@ function instanceNormEntry(useInputStats: boolean): OpEntry {
     reference(cols, a, p, o, sc) {
       const N = a.x!.length / (C * cols);
       if (useInputStats) {
-        groupReference(a, p, o, sc, N, C, cols, C, false);
+        groupReference(a, p, o, sc, N, C, cols, C, false, true);
         if (o.runningMean) instanceNormReference(a.x!, null, null, o.runningMean, o.runningVar!, true, p.momentum, new Float64Array(a.x!.length), N, C, cols, p.eps);
         // The running mean takes momentum x the batch's mean of instance means, each within 2^-24 x (|mean| + sigma).
         if (sc?.runningMean && o.runningMean) {

@@ -79,6 +79,18 @@ for (const backend of ["wasm", "js"] as const) {
       expect(inv[0]).toBe(0);
       expect([y[0], y[2], y[4], y[6]]).toEqual([0.5, 0.5, 0.5, 0.5]);
       expect(y[1]).toBeCloseTo(0.5 + 3 * (1 - 2) / Math.sqrt(5), 5);
+      // The same for instanceNorm on input statistics (torch's instance_norm is batch_norm's training
+      // mode), both layouts; groupNorm keeps torch's group_norm: 1 / sqrt(0) and a NaN output.
+      const xi = Float32Array.of(2, 2, 2, 1, 4, 7), bi = Float32Array.of(0.25, -0.5);
+      for (const channelAxis of [1, -1]) {
+        const xs = channelAxis === 1 ? xi : Float32Array.of(2, 1, 2, 4, 2, 7), s = channelAxis === 1 ? [1, 2, 3] : [1, 3, 2];
+        const invI = new Float32Array(2);
+        const yi = instanceNorm(xs, s, { eps: 0, bias: bi, invStdDev: invI, channelAxis, runtime: rt });
+        expect(invI[0]).toBe(0);
+        const c0 = channelAxis === 1 ? [0, 1, 2] : [0, 2, 4];
+        expect(c0.map((i) => yi[i])).toEqual([0.25, 0.25, 0.25]);
+      }
+      expect(groupNorm(Float32Array.of(2, 2, 2, 2), [1, 2, 2], 1, { eps: 0, runtime: rt }).every(Number.isNaN)).toBe(true);
     });
   });
 }

@@ -8,7 +8,7 @@ import { runtimeFor } from "./harness.js";
 /** The kernels of assembly/groupNorm.ts as the module exports them (booleans as 0/1). */
 export interface GroupNormKernels {
   groupNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, stats: number, work: number,
-    row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number): void;
+    row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number, zeroRstd: number): void;
   groupNormBackward(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, parts: number, work: number,
     row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number): void;
   groupNormWorkBytes(C: number): number;
@@ -67,7 +67,7 @@ export function wasmForward(x: Float32Array, sh: Shape, o: Opts = {}): Fwd {
   withWork(C, (work) => {
     for (let i = 0; i + 1 < splits.length; i++) {
       k().groupNorm(tx.byteOffset, p(tw), p(tb), ty.byteOffset, tm.byteOffset, tr.byteOffset, ts.byteOffset, work,
-        splits[i]!, splits[i + 1]! - splits[i]!, C, S, G, o.eps ?? 1e-5, +(o.cl ?? false));
+        splits[i]!, splits[i + 1]! - splits[i]!, C, S, G, o.eps ?? 1e-5, +(o.cl ?? false), 0);
     }
   });
   const out = { y: ty.data.slice(), mean: tm.data.slice(), rstd: tr.data.slice(), stats: f64(ts, 2 * R).slice() };

@@ -50,7 +50,7 @@ const stat = { mhi: 0, mlo: 0, r: 0, mean: 0, variance: 0 };
  * channels-last, so both layouts give the same bits; then mean = sum(mean_c) / Cg and
  * var = (sum(var_c) + sum((mean_c - mean)^2)) / Cg, channels in order.
  */
-function rowStats(x: Float32Array, n: number, g: number, Cg: number, C: number, S: number, cl: boolean, eps: number): void {
+function rowStats(x: Float32Array, n: number, g: number, Cg: number, C: number, S: number, cl: boolean, eps: number, zeroRstd = false): void {
   const invS = 1 / S;
   if (chMean.length < Cg) { chMean = new Float64Array(Cg); chVar = new Float64Array(Cg); }
   if (cl && gathered.length < S) gathered = new Float32Array(S);
@@ -79,7 +79,7 @@ function rowStats(x: Float32Array, n: number, g: number, Cg: number, C: number, 
   stat.variance = (a + b) / Cg;
   stat.mhi = fr(stat.mean);
   stat.mlo = fr(stat.mean - stat.mhi);
-  stat.r = fr(1 / Math.sqrt(stat.variance + eps));
+  stat.r = zeroRstd && stat.variance === 0 && eps === 0 ? 0 : fr(1 / Math.sqrt(stat.variance + eps));
 }
 let chMean = new Float64Array(0), chVar = new Float64Array(0), gathered = new Float32Array(0);
 
@@ -87,12 +87,12 @@ let chMean = new Float64Array(0), chVar = new Float64Array(0), gathered = new Fl
 export function groupNormJs(
   x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array,
   mean: Float32Array | null, rstd: Float32Array | null, stats: Float64Array | null,
-  row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: boolean,
+  row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: boolean, zeroRstd = false,
 ): void {
   const Cg = C / G;
   for (let r = row0; r < row0 + rows; r++) {
     const n = Math.floor(r / G), g = r % G;
-    rowStats(x, n, g, Cg, C, S, channelsLast, eps);
+    rowStats(x, n, g, Cg, C, S, channelsLast, eps, zeroRstd);
     const { mhi, mlo, r: rr } = stat;
     if (mean) mean[r] = mhi;
     if (rstd) rstd[r] = rr;

@@ -89,7 +89,7 @@ function positiveInt(name: string): (v: unknown) => number {
 /** The kernels' work area (per-channel statistics, lane tiles): one private area per thread part. */
 const laneWork = (c: Call) => groupNormWorkBytes(c.d.C!);
 
-const forward = ["x", "weight", "bias", "out", "mean", "invStdDev", NONE, (_: Chunk, c: Call) => c.work, 0, ROWS, "C", "S", "G", "eps", "cl"] as const;
+const forward = ["x", "weight", "bias", "out", "mean", "invStdDev", NONE, (_: Chunk, c: Call) => c.work, 0, ROWS, "C", "S", "G", "eps", "cl", 0] as const;
 
 const groupNormOp = signature<Float32Like>({
   op: "groupNorm",

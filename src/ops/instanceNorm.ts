@@ -46,7 +46,7 @@ const lanes = (c: Call) => groupNormWorkBytes(c.d.C!);
 const BN_PARAMS = (C: number) => align64(4 * C);
 
 const inputStats = ["x", "weight", "bias", "out", "mean", "invStdDev", (ch: Chunk, c: Call) => c.work + 16 * ch.row0,
-  (_: Chunk, c: Call) => c.work + statsBytes(c), 0, ROWS, "C", "S", "C", "eps", "cl"] as const;
+  (_: Chunk, c: Call) => c.work + statsBytes(c), 0, ROWS, "C", "S", "C", "eps", "cl", 1] as const; // 1: torch's rstd 0 for a constant instance with eps 0
 
 const op = signature<Float32Like>({
   op: "instanceNorm",
@@ -105,7 +105,7 @@ const op = signature<Float32Like>({
     const d = c.d as Record<string, number>;
     if (c.scalar("useInputStats")) {
       const stats = new Float64Array(2 * d.NG!);
-      groupNormJs(c.view("x")!, c.view("weight"), c.view("bias"), c.view("out")!, c.view("mean"), c.view("invStdDev"), stats, 0, d.rows!, d.C!, d.S!, d.C!, c.num("eps"), !!d.cl);
+      groupNormJs(c.view("x")!, c.view("weight"), c.view("bias"), c.view("out")!, c.view("mean"), c.view("invStdDev"), stats, 0, d.rows!, d.C!, d.S!, d.C!, c.num("eps"), !!d.cl, true);
       runningUpdate(c, stats);
       return;
     }

@@ -19,17 +19,18 @@ export function groupStats(x: In, n: number, c0: number, Cg: number, C: number, 
 /**
  * torch.nn.functional.group_norm: per (sample, group) y = (x - mean) / sqrt(var + eps) * w[c] + b[c],
  * biased variance; mean/rstd per (sample, group). Scale of y: (|xhat| + sigma * rstd) * |w| + |b|
- * (LayerNorm's: the float32 statistics carry the mean to about 2^-24 x sigma).
+ * (LayerNorm's: the float32 statistics carry the mean to about 2^-24 x sigma). zeroRstd: rstd 0
+ * for var = eps = 0 (torch's instance_norm, batch_norm's InvStd; group_norm gives 1 / 0).
  */
 export function groupNormReference(
   x: In, w: In | null, b: In | null, y: Out, mean: Out | null, rstd: Out | null,
-  N: number, C: number, S: number, G: number, eps: number, channelsLast = false, scale?: Out | null,
+  N: number, C: number, S: number, G: number, eps: number, channelsLast = false, scale?: Out | null, zeroRstd = false,
 ): void {
   const Cg = C / G;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       const [m, v] = groupStats(x, n, g * Cg, Cg, C, S, channelsLast);
-      const rs = 1 / Math.sqrt(v + eps);
+      const rs = zeroRstd && v === 0 && eps === 0 ? 0 : 1 / Math.sqrt(v + eps);
       if (mean) mean[n * G + g] = m;
       if (rstd) rstd[n * G + g] = rs;
       for (let c = g * Cg; c < (g + 1) * Cg; c++) {

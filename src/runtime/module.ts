@@ -32,7 +32,7 @@ export interface Kernels {
   bnApply(x: number, y: number, params: number, rows: number, C: number, inner: number): void;
   groupNorm(
     x: number, w: number, b: number, y: number, mean: number, rstd: number, stats: number, work: number,
-    row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number,
+    row0: number, rows: number, C: number, S: number, G: number, eps: number, channelsLast: number, zeroRstd: number,
   ): void;
   groupNormBackward(
     dy: number, x: number, w: number, mean: number, rstd: number, dx: number, parts: number, work: number,
